@@ -1,0 +1,167 @@
+"""The `hwgrade` command line: parses options and hands off; no logic lives here."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from grader import __version__
+from grader.playground.config import ACTIVATIONS
+from grader.playground.datasets import DATASETS
+from grader.playground.features import ALL_FEATURES, canonical_feature
+
+
+class SweepList(click.ParamType):
+    """A sweep: one value or several separated by `sep`, each checked by `item`."""
+
+    def __init__(self, item: click.ParamType, sep: str = ",") -> None:
+        self.item, self.sep = item, sep
+        self.name = f"{item.name} list"
+
+    def get_metavar(self, param, ctx=None):  # click >= 8.2 passes ctx
+        inner = self.item.get_metavar(param, ctx) if ctx is not None else None
+        return f"{inner or self.item.name.upper()}[{self.sep}...]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        parts = [p.strip() for p in str(value).split(self.sep)]
+        if any(p == "" for p in parts):
+            self.fail(f"{value!r} has an empty item; separate values with {self.sep!r}", param, ctx)
+        return tuple(self.item.convert(p, param, ctx) for p in parts)
+
+
+class HiddenLayers(click.ParamType):
+    """Hidden layer sizes, e.g. `8` or `4,2`; `0` means no hidden layer."""
+
+    name = "layers"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        if text in ("0", "none"):
+            return ()
+        try:
+            sizes = tuple(int(p) for p in text.split(","))
+        except ValueError:
+            sizes = ()
+        if not sizes or any(s < 1 or s > 64 for s in sizes):
+            self.fail(f"{value!r} is not a list of layer sizes: use positive integers up to 64 "
+                      "separated by commas, e.g. 8 or 4,2 (0 for no hidden layer)", param, ctx)
+        return sizes
+
+
+class Features(click.ParamType):
+    """A set of input features: `all` or names separated by commas."""
+
+    name = "features"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip().lower()
+        if text == "all":
+            return ALL_FEATURES
+        chosen = []
+        for part in text.split(","):
+            try:
+                chosen.append(canonical_feature(part))
+            except KeyError:
+                self.fail(f"{part.strip()!r} is not a feature; choose 'all' or from "
+                          f"{', '.join(ALL_FEATURES)}", param, ctx)
+        return tuple(f for f in ALL_FEATURES if f in chosen)
+
+
+class Regularization(click.Choice):
+    def __init__(self) -> None:
+        super().__init__(["none", "L1", "L2"], case_sensitive=False)
+
+    def convert(self, value, param, ctx):
+        choice = super().convert(value, param, ctx)
+        return None if choice == "none" else choice.upper()
+
+
+POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hwgrade")
+def main() -> None:
+    """hwgrade: grade and explore TensorFlow Playground homework."""
+
+
+@main.command()
+@click.option("--exercise", type=click.IntRange(5, 8),
+              help="Start from the handout's exercise 5-8 (its setup and its sweep); "
+                   "other options override it.")
+@click.option("--dataset", type=SweepList(click.Choice(list(DATASETS))),
+              help="Dataset(s).  [Playground default: circle]")
+@click.option("--noise", type=SweepList(click.FloatRange(0, 50)),
+              help="Noise, 0-50 as in the UI.  [default: 0]")
+@click.option("--features", type=SweepList(Features(), sep="/"),
+              help="Input features: 'all' or e.g. x1,x2,x1^2,x2^2,x1x2,sin(x1),sin(x2); "
+                   "sweep sets with '/'.  [default: x1,x2]")
+@click.option("--hidden", type=SweepList(HiddenLayers(), sep="/"),
+              help="Hidden layer sizes, e.g. 8 or 4,2; sweep shapes with '/': 8/4,2.  "
+                   "[default: 4,2]")
+@click.option("--activation", type=SweepList(click.Choice(ACTIVATIONS)),
+              help="Hidden activation(s).  [default: tanh]")
+@click.option("--learning-rate", type=SweepList(POSITIVE),
+              help="Learning rate(s).  [default: 0.03]")
+@click.option("--batch-size", type=SweepList(click.IntRange(1, 250)),
+              help="Batch size(s), 1-250.  [default: 10]")
+@click.option("--regularization", type=SweepList(Regularization()),
+              help="none, L1 or L2.  [default: none]")
+@click.option("--regularization-rate", type=SweepList(click.FloatRange(min=0)),
+              help="Regularization rate(s).  [default: 0]")
+@click.option("--train-ratio", type=SweepList(click.IntRange(10, 90)),
+              help="Percent of the points used for training.  [default: 50]")
+@click.option("--epochs", type=SweepList(click.IntRange(min=0, max=100_000)),
+              help="Epochs (Playground's iterations) per run.  [default: 500]")
+@click.option("--seeds", type=click.IntRange(1, 10_000), default=None,
+              help="Seeded runs per config (NumPy seeds FIRST-SEED...).  [default: 8]")
+@click.option("--first-seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The first NumPy seed.")
+@click.option("--playground-seed", type=SweepList(click.STRING),
+              help="Playground seed string(s), e.g. 0.12345: the browser's data and "
+                   "initial weights for that seed.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write every run's loss curve to this CSV file.")
+def play(exercise, seeds, first_seed, playground_seed, fmt, csv_path, **options) -> None:
+    """Train Playground networks from the command line; comma lists sweep.
+
+    \b
+    Examples:
+      hwgrade play --exercise 7
+      hwgrade play --dataset spiral --features all --hidden 8 \\
+                   --activation tanh,relu,sigmoid,linear --learning-rate 1
+    """
+    from grader import play as playmod
+
+    if seeds is not None and playground_seed is not None:
+        raise click.UsageError("use either --seeds or --playground-seed, not both")
+    seed_list = list(playground_seed) if playground_seed else \
+        list(range(first_seed, first_seed + (seeds or 8)))
+    try:
+        configs = playmod.expand_sweep(options, exercise)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    total = len(configs) * len(seed_list) * max(c.epochs for c in configs)
+    stderr = click.get_text_stream("stderr")
+    with click.progressbar(length=total, label="training", file=stderr,
+                           hidden=total < 20_000 or not stderr.isatty()) as bar:
+        sweep = playmod.run_sweep(configs, seed_list, progress=bar.update)
+    if csv_path:
+        playmod.write_csv(sweep, csv_path)
+    if fmt == "json":
+        click.echo(playmod.to_json(sweep))
+    else:
+        click.echo(playmod.render_table(sweep))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""`hwgrade play`: the handout's Playground exercises as command-line sweeps.
+
+A sweep is the product of every option's values; each config runs once per
+seed, and configs that differ only in rates train together in the engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.playground.config import TrainConfig
+from grader.playground.engine import Progress, RunResult, train
+from grader.playground.features import ALL_FEATURES
+from grader.playground.rng import Seed
+
+# The handout's exercises 5-8 (day65-handout): fixed settings plus the sweep.
+_HANDOUT_BASE = {"dataset": "spiral", "features": [ALL_FEATURES], "hidden": [(8,)], "noise": [0]}
+EXERCISES: dict[int, dict[str, list]] = {
+    5: {"activation": ["tanh"], "learning_rate": [0.03], "batch_size": [1, 5, 10, 25]},
+    6: {"activation": ["tanh"], "batch_size": [10], "learning_rate": [0.03, 0.1, 0.3, 1, 3]},
+    7: {"batch_size": [10], "learning_rate": [1],
+        "activation": ["tanh", "relu", "sigmoid", "linear"]},
+    8: {"activation": ["tanh"], "batch_size": [10], "learning_rate": [0.3],
+        "regularization": ["L1", "L2"], "regularization_rate": [0.001, 0.003, 0.01, 0.03]},
+}
+for _preset in EXERCISES.values():
+    _preset.update({k: v if isinstance(v, list) else [v] for k, v in _HANDOUT_BASE.items()})
+
+# Sweepable TrainConfig fields, in the order a table shows them.
+SWEEP_FIELDS = ("dataset", "noise", "features", "hidden", "activation", "learning_rate",
+                "batch_size", "regularization", "regularization_rate", "train_ratio", "epochs")
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def expand_sweep(options: Mapping[str, Sequence | None], exercise: int | None = None) -> list[TrainConfig]:
+    """Every combination of the given values; unset options take the exercise's
+    value, then Playground's default."""
+    values: dict[str, Sequence] = dict(EXERCISES.get(exercise, {})) if exercise else {}
+    values.update({k: v for k, v in options.items() if v is not None})
+    fields = [f for f in SWEEP_FIELDS if f in values]
+    configs = []
+    for combo in itertools.product(*(values[f] for f in fields)):
+        settings = dict(zip(fields, combo, strict=True))
+        if settings.get("regularization") is None:
+            # Without regularization the rate means nothing: one run, not one per rate.
+            settings["regularization_rate"] = 0
+        configs.append(TrainConfig(**settings))
+    return list(dict.fromkeys(configs))  # drop repeats, keep order
+
+
+@dataclass(frozen=True)
+class Sweep:
+    configs: list[TrainConfig]
+    seeds: list[Seed]
+    results: list[RunResult]  # config-major: all seeds of configs[0], then configs[1]...
+
+    def by_config(self) -> Iterable[tuple[TrainConfig, list[RunResult]]]:
+        n = len(self.seeds)
+        for i, config in enumerate(self.configs):
+            yield config, self.results[i * n:(i + 1) * n]
+
+    def varied_fields(self) -> list[str]:
+        return [f for f in SWEEP_FIELDS
+                if len({getattr(c, f) for c in self.configs}) > 1]
+
+
+def run_sweep(configs: list[TrainConfig], seeds: list[Seed], *,
+              progress: Progress | None = None, components=None) -> Sweep:
+    runs = [(config, seed) for config in configs for seed in seeds]
+    kwargs = {"components": components} if components is not None else {}
+    return Sweep(configs, seeds, train(runs, progress=progress, **kwargs))
+
+
+def format_value(field: str, value) -> str:
+    if field == "hidden":
+        return ",".join(map(str, value)) or "none"
+    if field == "features":
+        return "all" if tuple(value) == ALL_FEATURES else ",".join(value)
+    if value is None:
+        return "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _spread(values: np.ndarray) -> str:
+    if len(values) == 0:
+        return "—"
+    median = float(np.median(values))
+    if len(values) == 1:
+        return f"{median:.3f}"
+    p10, p90 = np.percentile(values, [10, 90])
+    return f"{median:.3f} ({p10:.3f}–{p90:.3f})"
+
+
+def sparkline(curve: np.ndarray, top: float, width: int = 24) -> str:
+    """A loss curve as block characters; the same top for every row compares rows."""
+    if len(curve) == 0 or not np.isfinite(curve).any():
+        return ""
+    picks = np.linspace(0, len(curve) - 1, min(width, len(curve))).round().astype(int)
+    out = []
+    for v in curve[picks]:
+        if not np.isfinite(v):
+            out.append(" ")
+            continue
+        level = 0 if top <= 0 else min(int(v / top * len(_SPARKS)), len(_SPARKS) - 1)
+        out.append(_SPARKS[level])
+    return "".join(out)
+
+
+def render_table(sweep: Sweep) -> str:
+    """One row per config: final losses (median, p10–p90 over seeds), divergence, curve."""
+    varied = sweep.varied_fields()
+    first = sweep.configs[0]
+    fixed = [f"{f.replace('_', ' ')} {format_value(f, getattr(first, f))}"
+             for f in SWEEP_FIELDS if f not in varied]
+    lines = [" · ".join(fixed) + f" · {len(sweep.seeds)} seed(s)"]
+    rows, medians = [], []
+    for config, results in sweep.by_config():
+        finals = np.array([r.final for r in results if r.diverged_at is None]).reshape(-1, 2)
+        curves = np.array([r.curve[:, 1] for r in results if r.diverged_at is None])
+        median_curve = np.median(curves, axis=0) if len(curves) else np.array([])
+        medians.append(median_curve)
+        diverged = sum(r.diverged_at is not None for r in results)
+        rows.append([format_value(f, getattr(config, f)) for f in varied]
+                    + [_spread(finals[:, 0]), _spread(finals[:, 1]), f"{diverged}/{len(results)}"])
+    finite = [m[np.isfinite(m)] for m in medians if len(m)]
+    top = max((float(m.max()) for m in finite if len(m)), default=1.0)
+    header = [f.replace("_", " ") for f in varied] + [
+        "final train loss", "final test loss", "diverged", "test loss over epochs"]
+    table = [r + [sparkline(m, top)] for r, m in zip(rows, medians, strict=True)]
+    widths = [max(len(str(row[i])) for row in [header, *table]) for i in range(len(header))]
+    for row in [header, *table]:
+        lines.append("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True))
+                     .rstrip())
+    lines.append("losses: median (10th–90th percentile) over seeds that did not diverge")
+    return "\n".join(lines)
+
+
+def _finite_or_none(x: float):
+    return x if math.isfinite(x) else None
+
+
+def to_json(sweep: Sweep) -> str:
+    runs = [
+        {
+            "config": config.to_dict(),
+            "seed": r.seed,
+            "curve": [[_finite_or_none(float(a)), _finite_or_none(float(b))] for a, b in r.curve],
+            "diverged_at": r.diverged_at,
+        }
+        for config, results in sweep.by_config()
+        for r in results
+    ]
+    return json.dumps({"runs": runs}, allow_nan=False)
+
+
+def write_csv(sweep: Sweep, path) -> None:
+    """Long format: one row per run and epoch."""
+    config_fields = list(SWEEP_FIELDS)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["run", "seed", *config_fields, "epoch", "train_loss", "test_loss"])
+        run = 0
+        for config, results in sweep.by_config():
+            settings = [format_value(k, getattr(config, k)) for k in config_fields]
+            for r in results:
+                for epoch, (a, b) in enumerate(r.curve, start=1):
+                    writer.writerow([run, r.seed, *settings, epoch,
+                                     "" if math.isnan(a) else repr(float(a)),
+                                     "" if math.isnan(b) else repr(float(b))])
+                run += 1
