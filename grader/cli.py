@@ -74,13 +74,18 @@ class Features(click.ParamType):
         return tuple(f for f in ALL_FEATURES if f in chosen)
 
 
-class Regularization(click.Choice):
-    def __init__(self) -> None:
-        super().__init__(["none", "L1", "L2"], case_sensitive=False)
+class Regularization(click.ParamType):
+    """none, L1 or L2, in any letter case; none becomes None."""
+
+    name = "regularization"
 
     def convert(self, value, param, ctx):
-        choice = super().convert(value, param, ctx)
-        return None if choice == "none" else choice.upper()
+        if value is None or value in ("L1", "L2"):
+            return value
+        text = str(value).strip().upper()
+        if text not in ("NONE", "L1", "L2"):
+            self.fail(f"{value!r} is not one of 'none', 'L1', 'L2'.", param, ctx)
+        return None if text == "NONE" else text
 
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
@@ -151,9 +156,8 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, csv_path, **options)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     total = len(configs) * len(seed_list) * max(c.epochs for c in configs)
-    stderr = click.get_text_stream("stderr")
-    with click.progressbar(length=total, label="training", file=stderr,
-                           hidden=total < 20_000 or not stderr.isatty()) as bar:
+    with click.progressbar(length=total, label="training", file=sys.stderr,
+                           hidden=total < 20_000 or not sys.stderr.isatty()) as bar:
         sweep = playmod.run_sweep(configs, seed_list, progress=bar.update)
     if csv_path:
         playmod.write_csv(sweep, csv_path)

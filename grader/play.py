@@ -39,7 +39,9 @@ SWEEP_FIELDS = ("dataset", "noise", "features", "hidden", "activation", "learnin
 _SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def expand_sweep(options: Mapping[str, Sequence | None], exercise: int | None = None) -> list[TrainConfig]:
+def expand_sweep(
+    options: Mapping[str, Sequence | None], exercise: int | None = None
+) -> list[TrainConfig]:
     """Every combination of the given values; unset options take the exercise's
     value, then Playground's default."""
     values: dict[str, Sequence] = dict(EXERCISES.get(exercise, {})) if exercise else {}

@@ -85,7 +85,8 @@ class PlaygroundComponents:
 
     def minibatches(self, n_samples, batch_size):
         # Playground walks the training points in their fixed order.
-        return [np.arange(i, min(i + batch_size, n_samples)) for i in range(0, n_samples, batch_size)]
+        return [np.arange(i, min(i + batch_size, n_samples))
+                for i in range(0, n_samples, batch_size)]
 
 
 PLAYGROUND = PlaygroundComponents()

@@ -43,7 +43,8 @@ class TrainConfig:
         if any(not isinstance(h, int) or h < 1 for h in self.hidden):
             problems.append(f"hidden layer sizes {self.hidden} must be positive integers")
         if self.activation not in ACTIVATIONS:
-            problems.append(f"activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
+            problems.append(
+                f"activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
         if not self.learning_rate > 0:
             problems.append(f"learning rate {self.learning_rate} must be positive")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:

@@ -84,7 +84,8 @@ def _train_group(
         bias_lr = lr
     else:
         lr = np.array([c.learning_rate for c in configs], dtype=np.float64).reshape(-1, 1, 1)
-        rate = np.array([c.regularization_rate for c in configs], dtype=np.float64).reshape(-1, 1, 1)
+        rate = np.array([c.regularization_rate for c in configs],
+                        dtype=np.float64).reshape(-1, 1, 1)
         bias_lr = lr[:, :, 0]
     weights = [_stack([p.weights[layer] for p in problems]) for layer in range(n_layers)]
     biases = [_stack([p.biases[layer] for p in problems]) for layer in range(n_layers)]
@@ -182,14 +183,16 @@ def _losses(weights, biases, x_eval, y_eval, n_train, activation, components):
 
 
 def _mark_diverged(epoch, curve, weights, biases, diverged_at):
-    finite = np.isfinite(curve[:, epoch]).all(axis=1)
+    """Record runs whose loss or parameters stopped being finite at this epoch."""
+    bad = ~np.isfinite(curve[:, epoch]).all(axis=1)
     for p in (*weights, *biases):
-        finite &= np.isfinite(p).reshape(len(p), -1).all(axis=1)
-    for r in np.flatnonzero(~finite):
+        bad |= ~np.isfinite(p).reshape(len(p), -1).all(axis=1)
+    bad |= np.array([d is not None for d in diverged_at])
+    for r in np.flatnonzero(bad):
         if diverged_at[r] is None:
             diverged_at[r] = epoch + 1
-        # Park the run at zero so it costs nothing and warns nothing from here on.
         curve[r, epoch] = np.nan
+        # Park the run at zero so it costs nothing and warns nothing from here on.
         for p in (*weights, *biases):
             p[r] = 0.0
 
@@ -218,4 +221,5 @@ def _checked_array(value, shape, what: str) -> np.ndarray:
 def _checked_weights(new, old) -> list[np.ndarray]:
     if len(new) != len(old):
         raise ComponentError(f"regularized_update returned {len(new)} arrays for {len(old)} layers")
-    return [_checked_array(n, o.shape, "regularized_update's result") for n, o in zip(new, old)]
+    what = "regularized_update's result"
+    return [_checked_array(n, o.shape, what) for n, o in zip(new, old, strict=True)]
