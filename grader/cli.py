@@ -134,9 +134,11 @@ def main() -> None:
                    "initial weights for that seed.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes to train in (each trains its share of the runs vectorized).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write every run's loss curve to this CSV file.")
-def play(exercise, seeds, first_seed, playground_seed, fmt, csv_path, **options) -> None:
+def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, **options) -> None:
     """Train Playground networks from the command line; comma lists sweep.
 
     \b
@@ -158,7 +160,7 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, csv_path, **options)
     total = len(configs) * len(seed_list) * max(c.epochs for c in configs)
     with click.progressbar(length=total, label="training", file=sys.stderr,
                            hidden=total < 20_000 or not sys.stderr.isatty()) as bar:
-        sweep = playmod.run_sweep(configs, seed_list, progress=bar.update)
+        sweep = playmod.run_sweep(configs, seed_list, progress=bar.update, jobs=jobs)
     if csv_path:
         playmod.write_csv(sweep, csv_path)
     if fmt == "json":

@@ -74,10 +74,9 @@ class Sweep:
 
 
 def run_sweep(configs: list[TrainConfig], seeds: list[Seed], *,
-              progress: Progress | None = None, components=None) -> Sweep:
+              progress: Progress | None = None, jobs: int = 1, **train_options) -> Sweep:
     runs = [(config, seed) for config in configs for seed in seeds]
-    kwargs = {"components": components} if components is not None else {}
-    return Sweep(configs, seeds, train(runs, progress=progress, **kwargs))
+    return Sweep(configs, seeds, train(runs, progress=progress, jobs=jobs, **train_options))
 
 
 def format_value(field: str, value) -> str:

@@ -174,3 +174,14 @@ def test_exercise8_l1_at_003_fails_where_l2_at_0003_converges():
     base = with_(HANDOUT, learning_rate=0.3)
     assert _median_test_loss(with_(base, regularization="L1", regularization_rate=0.03)) > 0.4
     assert _median_test_loss(with_(base, regularization="L2", regularization_rate=0.003)) < 0.1
+
+
+def test_jobs_spread_runs_over_processes_with_identical_results():
+    runs = [(with_(SPIRAL, epochs=5, activation=a), s) for a in ("tanh", "relu") for s in range(3)]
+    done = []
+    serial = train(runs)
+    parallel = train(runs, jobs=2, progress=done.append)
+    for a, b in zip(serial, parallel, strict=True):
+        assert (a.config, a.seed) == (b.config, b.seed)
+        np.testing.assert_array_equal(a.curve, b.curve)
+    assert sum(done) == 6 * 5

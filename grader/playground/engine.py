@@ -9,12 +9,15 @@ accumulation equals one batched gradient; only the summation order differs
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
 
-from grader.playground.components import PLAYGROUND, Components
+from grader.playground.components import PLAYGROUND, Components, tanh
 from grader.playground.config import TrainConfig
 from grader.playground.problem import Problem, make_problem
 from grader.playground.rng import Seed
@@ -46,10 +49,13 @@ def train(
     *,
     components: Components = PLAYGROUND,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> list[RunResult]:
     """Train every (config, seed) run; results come back in the order given.
 
     progress, when given, is called with the number of run-epochs just done.
+    jobs > 1 spreads the work over that many processes (the engine's own
+    components only); each run's result is the same as with jobs=1.
     """
     groups: dict[tuple, list[int]] = {}
     for index, (config, _) in enumerate(runs):
@@ -57,14 +63,41 @@ def train(
         if components.scalar_hyperparameters:
             key += (config.learning_rate, config.regularization_rate)
         groups.setdefault(key, []).append(index)
+    # Work units: each group, split into `jobs` interleaved shares.
+    units = [indices[k::jobs] for indices in groups.values()
+             for k in range(min(jobs, len(indices)))]
     results: list[RunResult | None] = [None] * len(runs)
-    for indices in groups.values():
-        group = [runs[i] for i in indices]
-        problems = [make_problem(config, seed) for config, seed in group]
-        trained = _train_group([c for c, _ in group], problems, components, progress)
-        for i, result in zip(indices, trained, strict=True):
-            results[i] = result
+    if jobs > 1 and len(units) > 1:
+        if components is not PLAYGROUND:
+            raise ValueError("jobs > 1 needs the engine's own components")
+        _train_in_processes(runs, units, jobs, progress, results)
+    else:
+        for indices in units:
+            trained = _train_unit([runs[i] for i in indices], components, progress)
+            for i, result in zip(indices, trained, strict=True):
+                results[i] = result
     return results  # type: ignore[return-value]
+
+
+def _train_unit(runs, components=PLAYGROUND, progress=None) -> list[RunResult]:
+    """Train runs that share a shape, together."""
+    problems = [make_problem(config, seed) for config, seed in runs]
+    return _train_group([c for c, _ in runs], problems, components, progress)
+
+
+def _train_in_processes(runs, units, jobs, progress, results) -> None:
+    # Vectorized numpy holds the GIL between small array operations, so threads
+    # do not help; processes do (each unit is seconds of work, results are small).
+    context = multiprocessing.get_context("spawn" if sys.platform == "win32" else "forkserver")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_train_unit, [runs[i] for i in indices]): indices
+                   for indices in units}
+        for future in as_completed(futures):
+            indices = futures[future]
+            for i, result in zip(indices, future.result(), strict=True):
+                results[i] = result
+            if progress is not None:
+                progress(len(indices) * runs[indices[0]][0].epochs)
 
 
 def _stack(arrays: Sequence[np.ndarray]) -> np.ndarray:
@@ -87,7 +120,9 @@ def _train_group(
         rate = np.array([c.regularization_rate for c in configs],
                         dtype=np.float64).reshape(-1, 1, 1)
         bias_lr = lr[:, :, 0]
-    weights = [_stack([p.weights[layer] for p in problems]) for layer in range(n_layers)]
+    # Weights are kept transposed, (runs, n_in, n_out), so that every matmul reads
+    # contiguous memory; the update is elementwise and does not care.
+    weights = [_stack([p.weights[layer].T for p in problems]) for layer in range(n_layers)]
     biases = [_stack([p.biases[layer] for p in problems]) for layer in range(n_layers)]
     x_train = _stack([p.x_train for p in problems])
     y_train = _stack([p.y_train for p in problems])[:, :, None]
@@ -139,7 +174,7 @@ def _train_group(
             seed=problems[r].seed,
             curve=curve[r],
             diverged_at=diverged_at[r],
-            weights=tuple(w[r].copy() for w in weights),
+            weights=tuple(w[r].T.copy() for w in weights),
             biases=tuple(b[r].copy() for b in biases),
         )
         for r in range(n_runs)
@@ -151,15 +186,17 @@ def _forward(weights, biases, x, activation, components, derivative):
     inputs, derivatives = [x], []
     a = x
     for w, b in zip(weights[:-1], biases[:-1], strict=True):
-        z = np.matmul(a, w.transpose(0, 2, 1)) + b[:, None, :]
+        z = np.matmul(a, w)
+        z += b[:, None, :]
         a, der = components.activation(activation, z, derivative)
         a = _checked_array(a, z.shape, f"{activation} output")
         if derivative:
             der = _checked_array(der, z.shape, f"{activation} derivative")
         inputs.append(a)
         derivatives.append(der)
-    z = np.matmul(a, weights[-1].transpose(0, 2, 1)) + biases[-1][:, None, :]
-    return inputs, derivatives, np.tanh(z)
+    z = np.matmul(a, weights[-1])
+    z += biases[-1][:, None, :]
+    return inputs, derivatives, tanh(z)
 
 
 def _gradients(weights, biases, x, y, activation, components):
@@ -168,17 +205,19 @@ def _gradients(weights, biases, x, y, activation, components):
     delta = (out - y) * (1 - out * out)  # dE/dz at the tanh output node
     grad_w, grad_b = [None] * len(weights), [None] * len(weights)
     for layer in range(len(weights) - 1, -1, -1):
-        grad_w[layer] = np.matmul(delta.transpose(0, 2, 1), inputs[layer])
+        grad_w[layer] = np.matmul(inputs[layer].transpose(0, 2, 1), delta)
         grad_b[layer] = delta.sum(axis=1)
         if layer:
-            delta = np.matmul(delta, weights[layer]) * derivatives[layer - 1]
+            delta = np.matmul(delta, weights[layer].transpose(0, 2, 1))
+            delta *= derivatives[layer - 1]
     return grad_w, grad_b
 
 
 def _losses(weights, biases, x_eval, y_eval, n_train, activation, components):
     """Mean of 0.5 * (output - label)^2 over the training and the test points."""
     _, _, out = _forward(weights, biases, x_eval, activation, components, False)
-    error = 0.5 * (out[:, :, 0] - y_eval[:, :, 0]) ** 2
+    diff = out[:, :, 0] - y_eval[:, :, 0]
+    error = 0.5 * (diff * diff)
     return np.stack([error[:, :n_train].mean(axis=1), error[:, n_train:].mean(axis=1)], axis=1)
 
 
@@ -212,6 +251,8 @@ def _checked_batches(batches, n_train: int) -> list[np.ndarray]:
 
 
 def _checked_array(value, shape, what: str) -> np.ndarray:
+    if type(value) is np.ndarray and value.shape == shape and value.dtype == np.float64:
+        return value  # the hot path
     if not isinstance(value, np.ndarray) or value.shape != shape:
         got = getattr(value, "shape", type(value).__name__)
         raise ComponentError(f"{what} has shape {got}, expected {shape}")
