@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
 import sys
 
 import click
@@ -134,8 +136,9 @@ def main() -> None:
                    "initial weights for that seed.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes to train in (each trains its share of the runs vectorized).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Processes to train in, each training its share of the runs vectorized.  "
+                   "[default: the CPU count for long sweeps, else 1]")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write every run's loss curve to this CSV file.")
 def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, **options) -> None:
@@ -158,6 +161,8 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, **op
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     total = len(configs) * len(seed_list) * max(c.epochs for c in configs)
+    if jobs is None:  # starting processes costs ~0.5 s: only worth it for long sweeps
+        jobs = (os.cpu_count() or 1) if total >= 10_000 else 1
     with click.progressbar(length=total, label="training", file=sys.stderr,
                            hidden=total < 20_000 or not sys.stderr.isatty()) as bar:
         sweep = playmod.run_sweep(configs, seed_list, progress=bar.update, jobs=jobs)
@@ -167,6 +172,60 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, **op
         click.echo(playmod.to_json(sweep))
     else:
         click.echo(playmod.render_table(sweep))
+
+
+@main.command(name="list")
+def list_command() -> None:
+    """List the assignments hwgrade knows (bundled, and in $HWGRADE_ASSIGNMENTS)."""
+    from grader.assignment import AssignmentError, list_assignments
+
+    try:
+        found = list_assignments()
+    except AssignmentError as error:
+        raise click.ClickException(str(error)) from None
+    if not found:
+        click.echo("no assignments found")
+    for a in found:
+        hidden = "hidden checks present" if a.has_hidden_checks else "public checks only"
+        click.echo(f"{a.name:<10} {a.title}  [{a.total_points:g} points; {hidden}]")
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("path", required=False, default=".",
+                type=click.Path(exists=True, path_type=pathlib.Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Report format.")
+@click.option("--only", multiple=True, metavar="NAME",
+              help="Run only this check (repeat for several).")
+@click.option("--no-hidden", is_flag=True,
+              help="Leave out hidden checks even where they are present.")
+def check(assignment, path, fmt, only, no_hidden) -> None:
+    """Grade the submission at PATH (a folder, .ipynb or .zip; default: here).
+
+    Exit code: 0 all checks passed, 1 some did not, 2 usage or submission error.
+    """
+    from grader.assignment import AssignmentError, find_assignment
+    from grader.grading import GraderError, UnknownCheck, grade_submission
+    from grader.report import terminal
+
+    try:
+        found = find_assignment(assignment)
+    except AssignmentError as error:
+        raise click.UsageError(str(error)) from None
+    try:
+        result = grade_submission(found, path, only=only, include_hidden=not no_hidden)
+    except UnknownCheck as error:
+        raise click.UsageError(str(error)) from None
+    except GraderError as error:
+        click.echo(f"hwgrade could not grade (a problem in the grader or the assignment, "
+                   f"not in your code):\n{error}", err=True)
+        sys.exit(3)
+    if fmt == "json":
+        click.echo(result.to_json())
+    else:
+        click.echo(terminal.render(result, color=sys.stdout.isatty()))
+    sys.exit(2 if result.error else 0 if result.all_passed else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

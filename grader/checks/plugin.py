@@ -1,0 +1,269 @@
+"""The hwgrade pytest plugin: runs an assignment's checks and collects results.
+
+Checks run in the grader process (pytest.main with this plugin object); the
+student's code is reached only through the `submission` fixture's proxy.
+
+Markers a check may carry:
+    points(n)            what the check is worth (required)
+    function("m.f")      the student's function the check is about
+    depends("name", ...) checks that must pass first; otherwise "not run: needs ..."
+    time_limit(seconds)  cap on all student calls in this check (default from the manifest)
+    hint("...")          the hint shown when a failure does not bring its own
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.checks import CheckFailure
+from grader.results import CheckResult
+from grader.worker.errors import StudentCodeError
+
+MARKERS = {
+    "points(n): points the check is worth",
+    "function(name): the student's function the check is about, e.g. activations.sigmoid",
+    "depends(*names): checks that must pass before this one runs",
+    "time_limit(seconds): limit on the student's calls during this check",
+    "hint(text): hint shown with a failure",
+}
+GRADER_BUG = ("the grader itself failed on this check; this is a bug in hwgrade, "
+              "not in your code. Please report it to your instructor")
+
+
+def check_name(item: pytest.Item) -> str:
+    name = getattr(item, "originalname", None) or item.name
+    name = name.removeprefix("test_")
+    callspec = getattr(item, "callspec", None)
+    return f"{name}[{callspec.id}]" if callspec is not None else name
+
+
+def check_title(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    paragraph = doc.strip().split("\n\n")[0]
+    return " ".join(paragraph.split()) or check_name(item).replace("_", " ")
+
+
+def _marker_arg(item: pytest.Item, name: str, default: Any = None) -> Any:
+    marker = item.get_closest_marker(name)
+    return marker.args[0] if marker is not None and marker.args else default
+
+
+class GradingPlugin:
+    """One grading run: the fixtures checks use, and the results they produce."""
+
+    def __init__(self, *, submission: Any, assignment: Any, hidden_dir: Path | None,
+                 check_time_limit: float, only: Iterable[str] = (),
+                 scope: Any = None) -> None:
+        self._submission = submission
+        self._assignment = assignment
+        self._hidden_dir = hidden_dir.resolve() if hidden_dir else None
+        self._time_limit = check_time_limit
+        self._only = set(only)
+        self._scope = scope  # callable(seconds) -> context manager around one check
+        self.results: dict[str, CheckResult] = {}
+        self.collection_errors: list[str] = []
+        self.unknown_only: set[str] = set()
+        self.all_names: list[str] = []
+
+    # -- fixtures -------------------------------------------------------------
+    @pytest.fixture
+    def submission(self) -> Any:
+        """The student's modules, as proxies: submission.activations.sigmoid(z)."""
+        return self._submission
+
+    @pytest.fixture
+    def assignment(self) -> Any:
+        """The assignment (manifest settings, its folder for data files)."""
+        return self._assignment
+
+    # -- hooks ----------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    def pytest_collection_modifyitems(self, session, config, items: list[pytest.Item]) -> None:
+        names = [check_name(item) for item in items]
+        self.all_names = names
+        if self._only:
+            self.unknown_only = self._only - set(names)
+            keep = [i for i, n in zip(items, names, strict=True) if n in self._only]
+            items[:] = keep
+        seen: set[str] = set()
+        for item in items:
+            name = check_name(item)
+            if name in seen:
+                self.collection_errors.append(f"two checks are named {name!r}")
+            seen.add(name)
+            if item.get_closest_marker("points") is None:
+                self.collection_errors.append(f"check {name!r} has no points marker")
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        needs = [n for n in (item.get_closest_marker("depends").args
+                             if item.get_closest_marker("depends") else ())
+                 if n in self.results and self.results[n].status != "passed"]
+        if needs:
+            item.stash[_NEEDS] = needs
+            pytest.skip("needs " + ", ".join(needs))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        limit = float(_marker_arg(item, "time_limit", self._time_limit))
+        if self._scope is None:
+            yield
+        else:
+            with self._scope(limit):
+                yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        name = check_name(item)
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.results[name] = self._result(item, name, report, call)
+        elif report.when == "teardown" and report.failed and name in self.results:
+            self.results[name].status = "error"
+            self.results[name].message = GRADER_BUG
+
+    # -- building results -----------------------------------------------------
+    def _result(self, item, name, report, call) -> CheckResult:
+        max_points = float(_marker_arg(item, "points", 0))
+        result = CheckResult(
+            name=name, title=check_title(item), status="passed", points=max_points,
+            max_points=max_points, function=_marker_arg(item, "function"),
+            hidden=self._is_hidden(item), duration=round(report.duration, 6))
+        if report.passed:
+            return result
+        result.points = 0.0
+        if report.skipped:
+            result.status = "not_run"
+            needs = item.stash.get(_NEEDS, [])
+            result.needs = list(needs)
+            titles = [self.results[n].title for n in needs if n in self.results]
+            result.message = ("not run: needs " + "; ".join(titles) if titles
+                              else "not run: " + _skip_reason(report))
+            return result
+        error = call.excinfo.value if call.excinfo is not None else None
+        _fill_failure(result, error, _marker_arg(item, "hint"))
+        return result
+
+    def _is_hidden(self, item: pytest.Item) -> bool:
+        if self._hidden_dir is None:
+            return False
+        return self._hidden_dir in Path(str(item.path)).resolve().parents
+
+
+_NEEDS = pytest.StashKey[list]()
+
+try:
+    _GROUP: type = BaseExceptionGroup  # noqa: F821 - a builtin from Python 3.11
+except NameError:  # pragma: no cover - Python 3.10, where hypothesis brings the backport
+    from exceptiongroup import BaseExceptionGroup as _GROUP
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _failures(error: BaseException) -> list[BaseException]:
+    """hypothesis can raise several distinct failures at once as a group."""
+    if isinstance(error, _GROUP):
+        out: list[BaseException] = []
+        for inner in error.exceptions:
+            out.extend(_failures(inner))
+        return out
+    return [error]
+
+
+def _counterexample(error: BaseException) -> str | None:
+    notes = getattr(error, "__notes__", None) or []
+    for note in notes:
+        # hypothesis < 6.1xx says "Falsifying example", newer "Failing test case"
+        if note.startswith(("Falsifying example", "Failing test case")):
+            body = note.split(":", 1)[1].strip()
+            body = re.sub(r"^\w+\(\s*", "", body)  # test_fn(  z=..., ) -> z=...,
+            body = re.sub(r",?\s*\)$", "", body)
+            return " ".join(body.split())
+    return None
+
+
+def _fill_failure(result: CheckResult, error: BaseException | None, default_hint) -> None:
+    from hypothesis.errors import Flaky
+
+    failures = _failures(error) if error is not None else []
+    first = failures[0] if failures else None
+    result.counterexample = next(
+        (c for c in (_counterexample(e) for e in [*failures, error] if e is not None) if c),
+        None)
+    if isinstance(error, Flaky):
+        result.status = "failed"
+        result.message = ("gave different results for the same input: does it use random "
+                          "numbers without the rng it was given, or change a global?")
+    elif isinstance(first, CheckFailure):
+        result.status = "failed"
+        result.message = first.message
+        result.expected, result.actual = first.expected, first.actual
+        result.hint = first.hint
+    elif isinstance(first, StudentCodeError):
+        result.status = "failed"
+        result.message = first.message
+        result.function = first.function or result.function
+    elif isinstance(first, AssertionError):
+        result.status = "failed"
+        result.message = str(first).split("\n")[0] or "a check's assertion failed"
+    else:  # anything else is the grader's fault, never the student's
+        result.status = "error"
+        result.message = GRADER_BUG
+        result.details = "".join(traceback.format_exception(first)) if first else None
+    if result.status == "failed" and not result.hint:
+        result.hint = default_hint
+
+
+def run_checks(paths: list[Path], plugin: GradingPlugin, *, ini_file: Path,
+               rootdir: Path, max_examples: int) -> tuple[int, str]:
+    """pytest.main on the check files with only this plugin; returns (exit code, output)."""
+    import contextlib
+    import io
+    import os
+
+    from hypothesis import HealthCheck, Phase, settings
+
+    settings.register_profile(
+        "hwgrade", derandomize=True, database=None, deadline=None, print_blob=False,
+        max_examples=max_examples, suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink, Phase.explain])
+    previous = settings._current_profile
+    args = [str(p) for p in paths] + [
+        "-c", str(ini_file), "--rootdir", str(rootdir), "-p", "no:cacheprovider",
+        "--noconftest", "--import-mode=importlib", "-q", "-p", "no:randomly",
+        "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    output = io.StringIO()
+    old_autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no third-party plugins in grading
+    settings.load_profile("hwgrade")
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            code = pytest.main(args, plugins=[plugin])
+    finally:
+        settings.load_profile(previous)
+        if old_autoload is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old_autoload
+    output.write(f"\n[pytest took {time.perf_counter() - start:.2f} s]\n")
+    return int(code), output.getvalue()

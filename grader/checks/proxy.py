@@ -1,0 +1,120 @@
+"""Proxies that look like the student's modules: submission.activations.sigmoid(z).
+
+Each call goes to the worker process; what comes back is plain data. A missing
+function fails with the loader's message ("did you mean ...") instead of a
+round trip. Within one check, a function that hung or crashed the worker
+fails at once on later calls, so that hypothesis does not pay a timeout for
+every example it tries while shrinking.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from grader.submission import StagedSubmission
+from grader.worker.client import Call, Worker
+from grader.worker.errors import (
+    ImportFailed,
+    MissingFunction,
+    StudentCodeError,
+    StudentCrash,
+    StudentExit,
+    StudentTimeout,
+)
+
+# Failures after which the worker was restarted: repeating the call costs a
+# timeout or a restart each time, and tells nothing new.
+_STICKY = (StudentTimeout, StudentCrash, StudentExit, ImportFailed)
+
+
+class SubmissionProxy:
+    def __init__(self, worker: Worker, staged: StagedSubmission) -> None:
+        self._worker = worker
+        self._staged = staged
+        self._sticky: dict[str, StudentCodeError] = {}
+
+    def __getattr__(self, module: str) -> ModuleProxy:
+        if module.startswith("_"):
+            raise AttributeError(module)
+        return ModuleProxy(self, module)
+
+    @contextlib.contextmanager
+    def check_scope(self, seconds: float) -> Iterator[None]:
+        """One check: its time limit, and a fresh start for sticky failures."""
+        self._sticky.clear()
+        with self._worker.deadline(seconds):
+            yield
+
+    def _missing(self, qualified: str) -> StudentCodeError | None:
+        if qualified in self._sticky:
+            return self._sticky[qualified]
+        message = self._staged.missing.get(qualified)
+        return MissingFunction("missing_detail", function=qualified, detail=message) \
+            if message else None
+
+    def _remember(self, qualified: str, outcome: Any) -> Any:
+        if isinstance(outcome, _STICKY):
+            self._sticky[qualified] = outcome
+        return outcome
+
+    def call_many(self, calls: Sequence[tuple]) -> list[Any]:
+        """Several calls in one round trip: (module, function, args[, kwargs]) each.
+        Returns one outcome per call: the value, or the StudentCodeError (not raised)."""
+        outcomes: list[Any] = [None] * len(calls)
+        pending: list[tuple[int, Call]] = []
+        for i, spec in enumerate(calls):
+            module, function, args, *rest = spec
+            qualified = f"{module}.{function}"
+            early = self._missing(qualified)
+            if early is not None:
+                outcomes[i] = early
+            else:
+                kwargs = dict(rest[0]) if rest else {}
+                pending.append((i, Call(module, function, tuple(args), kwargs)))
+        if pending:
+            results = self._worker.call_many([c for _, c in pending])
+            for (i, c), outcome in zip(pending, results, strict=True):
+                outcomes[i] = self._remember(f"{c.module}.{c.function}", outcome)
+        return outcomes
+
+
+class ModuleProxy:
+    def __init__(self, parent: SubmissionProxy, module: str) -> None:
+        self._parent = parent
+        self._module = module
+
+    def __getattr__(self, function: str) -> FunctionProxy:
+        if function.startswith("_"):
+            raise AttributeError(function)
+        return FunctionProxy(self._parent, self._module, function)
+
+
+class FunctionProxy:
+    def __init__(self, parent: SubmissionProxy, module: str, function: str) -> None:
+        self._parent = parent
+        self.module = module
+        self.function = function
+        self.qualified = f"{module}.{function}"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._outcome(Call(self.module, self.function, args, kwargs))
+
+    def returning_args(self, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
+        """(result, the positional arguments as the function left them): the worker
+        holds copies, so this is how a check sees an in-place modification."""
+        return self._outcome(Call(self.module, self.function, args, kwargs, return_args=True))
+
+    def _outcome(self, call: Call) -> Any:
+        early = self._parent._missing(self.qualified)
+        if early is not None:
+            raise early
+        (outcome,) = self._parent._worker.call_many([call])
+        outcome = self._parent._remember(self.qualified, outcome)
+        if isinstance(outcome, StudentCodeError):
+            raise outcome
+        return outcome
+
+    def __repr__(self) -> str:
+        return f"<student function {self.qualified}>"

@@ -1,0 +1,104 @@
+"""Grade one submission: stage it, start its worker, run the checks, build the result."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from grader import __version__
+from grader.assignment import Assignment
+from grader.checks.plugin import GradingPlugin, run_checks
+from grader.checks.proxy import SubmissionProxy
+from grader.results import CheckResult, GradeResult, SubmissionInfo
+from grader.submission import Requirement, StagedSubmission, SubmissionError, stage_submission
+from grader.worker.client import Worker, WorkerLimits
+
+GRADING_INI = Path(__file__).parent / "checks" / "grading.ini"
+
+
+class GraderError(Exception):
+    """The grader could not run the checks (a broken assignment or a bug)."""
+
+
+class UnknownCheck(GraderError):
+    """--only named a check the assignment does not have."""
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        super().__init__(f"no check named {', '.join(unknown)}; the checks are: "
+                         + ", ".join(known))
+
+
+def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] = (),
+                     include_hidden: bool = True) -> GradeResult:
+    """Grade the submission at path (folder, .ipynb or .zip)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="hwgrade-") as tmp:
+        try:
+            staged = stage_submission(path, Requirement(assignment.modules), Path(tmp) / "staged")
+        except SubmissionError as error:
+            return _result(assignment, [], SubmissionInfo(path=str(path)), error=error.message,
+                           start=start)
+        hidden = include_hidden and assignment.has_hidden_checks
+        limits = assignment.limits
+        worker_limits = WorkerLimits(
+            call_timeout=limits.call_timeout, import_timeout=limits.import_timeout,
+            submission_budget=limits.submission_budget, memory_mib=limits.memory_mib)
+        with Worker(staged.dest, staged.modules, limits=worker_limits,
+                    hidden_paths=assignment.private_paths()) as worker:
+            proxy = SubmissionProxy(worker, staged)
+            plugin = GradingPlugin(
+                submission=proxy, assignment=assignment,
+                hidden_dir=assignment.hidden_checks if hidden else None,
+                check_time_limit=limits.check_time_limit, only=only, scope=proxy.check_scope)
+            paths = [assignment.public_checks] + ([assignment.hidden_checks] if hidden else [])
+            code, output = run_checks(paths, plugin, ini_file=GRADING_INI, rootdir=assignment.root,
+                                      max_examples=assignment.max_examples)
+            protections = worker.protections.to_dict()
+            stats = worker.stats
+        if plugin.unknown_only:
+            raise UnknownCheck(sorted(plugin.unknown_only), plugin.all_names)
+        if plugin.collection_errors or code not in (0, 1):
+            raise GraderError("the assignment's checks could not run:\n"
+                              + "\n".join(plugin.collection_errors or [output[-3000:]]))
+        result = _result(assignment, list(plugin.results.values()), _info(path, staged),
+                         start=start, pending=0 if hidden or only else assignment.hidden_points)
+        result.protections = protections
+        result.timings["worker_wait"] = round(stats.wait_seconds, 6)
+        result.timings["worker_round_trips"] = stats.round_trips
+        return result
+
+
+def _info(path: Path, staged: StagedSubmission) -> SubmissionInfo:
+    digest = hashlib.sha256()
+    for module in sorted(staged.modules):
+        digest.update(module.encode() + b"\0" + (staged.dest / f"{module}.py").read_bytes())
+    return SubmissionInfo(
+        path=str(path), kind=staged.kind, sha256=digest.hexdigest(),
+        skipped=[f"cell {s.cell}, line {s.line}: {s.text} ({s.reason})" for s in staged.skipped],
+        notes=list(staged.notes))
+
+
+def _result(assignment: Assignment, checks: list[CheckResult], info: SubmissionInfo, *,
+            start: float, error: str | None = None, pending: float = 0) -> GradeResult:
+    import hypothesis
+    import numpy
+    import pytest
+
+    return GradeResult(
+        assignment=assignment.name,
+        score=round(sum(c.points for c in checks), 6),
+        max_score=round(sum(c.max_points for c in checks), 6),
+        checks=checks,
+        submission=info,
+        pending_points=pending,
+        error=error,
+        versions={"hwgrade": __version__, "assignment": assignment.version,
+                  "python": platform.python_version(), "numpy": numpy.__version__,
+                  "pytest": pytest.__version__, "hypothesis": hypothesis.__version__},
+        seeds={"hypothesis": "derandomized"},
+        timings={"total": round(time.perf_counter() - start, 6)},
+    )

@@ -1,0 +1,310 @@
+"""The student worker: imports the submission and answers calls over one socket.
+
+Runs INSIDE the student process, from a private runtime directory that holds a
+copy of this file and of protocol.py; it imports only the standard library,
+numpy and protocol. Launched as
+
+    python -s -S server.py --fd N --staged DIR --pkgs DIR --work DIR --limits JSON
+
+(on Windows, without --fd: the socket arrives on stdin as a socket.share() blob).
+Before any student code runs it
+sets sys.path, applies the resource limits, silences stdout/stderr and moves
+into the empty working directory; then it says "ready" and serves requests:
+
+    {"op": "import", "id": n, "modules": [...]}  -> {"id", "results", "stdout"}
+    {"op": "call", "id": n, "calls": [{"module", "function", "args", "kwargs"}]}
+    {"op": "bye"}                                -> exit
+
+Each result is {"ok": value} or {"error": {"kind", "type", "message", "frames",
+"detail"}}. Nothing here is trusted by the grader: it only computes.
+"""
+
+import builtins
+import importlib
+import io
+import json
+import os
+import re
+import socket
+import sys
+import traceback
+
+TEXT_CAP = 2048  # characters of an exception message
+STDOUT_CAP = 8192  # characters of printed output kept per request
+_UNSENDABLE = re.compile(r"cannot send a value of type (\w+);")
+_BUILTINS = dict(builtins.__dict__)  # taken before any student code runs
+
+
+def _restore_builtins():
+    """Undo what the submission did to builtins (isinstance = lambda *a: True...):
+    the worker's own code (and the standard library it uses) needs the real ones."""
+    current = builtins.__dict__
+    for name, value in _BUILTINS.items():
+        if current.get(name) is not value:
+            current[name] = value
+
+
+def _text(value, cap=TEXT_CAP):
+    try:
+        text = str(value)
+    except BaseException:  # a student __str__ may raise anything
+        text = "<str() failed>"
+    return text[:cap].encode("utf-8", "replace").decode("utf-8")  # exact str, no surrogates
+
+
+class Capture(io.TextIOBase):
+    """sys.stdout/sys.stderr: keeps the first STDOUT_CAP characters, drops the rest cheaply."""
+
+    encoding = "utf-8"
+
+    def __init__(self, kept):
+        self._kept = kept
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        room = STDOUT_CAP - self._kept[1]
+        if room > 0:
+            self._kept[0].append(s[:room])
+            self._kept[1] += min(len(s), room)
+        return len(s)
+
+
+def _bootstrap(args):
+    """Everything that must happen before the first line of student code."""
+    runtime = os.path.dirname(os.path.abspath(__file__))
+    stdlib = [p for p in sys.path if p and os.path.abspath(p) != runtime]
+    sys.path[:] = [runtime, args["pkgs"], *stdlib]
+    sys.dont_write_bytecode = True
+    import protocol  # noqa: F401  (and numpy through it), before the submission is on the path
+
+    failed = _apply_limits(args["limits"].get("rlimits", {}))
+    if hasattr(os, "setsid"):
+        try:  # leave the launcher's process group: kill(0, ...) then reaches only our own
+            os.setsid()
+        except OSError:
+            pass  # already a session leader (launched directly with start_new_session)
+    _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
+    _prctl(4, 0)  # PR_SET_DUMPABLE 0: no core dumps, no ptrace by same-user processes
+    kept = [[], 0]
+    sys.stdout = sys.stderr = Capture(kept)
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
+    except OSError:
+        pass  # fds 1 and 2 are already /dev/null (the grader passes DEVNULL)
+    os.chdir(args["work"])
+    sys.path.insert(0, args["staged"])
+    return kept, failed
+
+
+def _apply_limits(rlimits):
+    failed = []
+    if os.name != "posix":
+        return sorted(rlimits)
+    import resource
+
+    for name, (soft, hard) in sorted(rlimits.items()):
+        try:
+            which = getattr(resource, name)
+            _, current_hard = resource.getrlimit(which)
+            if current_hard != resource.RLIM_INFINITY:
+                soft, hard = min(soft, current_hard), min(hard, current_hard)
+            resource.setrlimit(which, (soft, hard))
+        except (AttributeError, ValueError, OSError):
+            failed.append(name)
+    return failed
+
+
+def _prctl(option, value):
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # best effort
+
+
+def _in_staged(path, staged):
+    return os.path.abspath(path).startswith(staged + os.sep)
+
+
+def _report(exc, staged):
+    """A plain description of `exc`: kind, type, message and the submission's frames."""
+    try:
+        frames = []
+        for frame, line in traceback.walk_tb(exc.__traceback__):
+            path = frame.f_code.co_filename
+            if _in_staged(path, staged):
+                frames.append([_text(os.path.relpath(path, staged)), line,
+                               _text(frame.f_code.co_name)])
+        if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+            if _in_staged(exc.filename, staged):
+                frames.append([_text(os.path.relpath(exc.filename, staged)), exc.lineno,
+                               "<module>"])
+        kind, detail = "exception", ""
+        if isinstance(exc, MemoryError):
+            kind = "memory"
+        elif isinstance(exc, SystemExit):
+            kind, detail = "exit", _text(repr(exc.code) if exc.code is not None else "", 200)
+        elif isinstance(exc, KeyboardInterrupt):
+            kind = "interrupt"
+        return {"kind": kind, "type": _text(type(exc).__name__, 200),
+                "message": _text(exc), "frames": frames[-50:], "detail": detail}
+    except BaseException:
+        return {"kind": "exception", "type": "Exception", "message": "<unreadable exception>",
+                "frames": [], "detail": ""}
+    finally:
+        try:
+            exc.__traceback__ = None  # drop the frames (and any huge locals) now
+        except BaseException:
+            pass
+
+
+def _missing(message):
+    return {"kind": "missing", "type": "MissingFunction", "message": message, "frames": [],
+            "detail": ""}
+
+
+def _import(name, staged, modules):
+    try:
+        module = importlib.import_module(name)
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt, MemoryError: all reported
+        _restore_builtins()
+        return {"error": _report(exc, staged)}
+    _restore_builtins()
+    try:
+        where = os.path.abspath(getattr(module, "__file__", None) or "/")
+        if os.path.relpath(where, staged) not in (f"{name}.py", os.path.join(name, "__init__.py")):
+            return {"error": _missing(f"{name} is not a file of the submission")}
+        modules[name] = module
+        return {"ok": None}
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt, MemoryError: all reported
+        return {"error": _report(exc, staged)}
+
+
+def _rng_or_value(value):
+    """A Generator cannot cross the wire: {"__rng__": "pcg64", "seed": n} stands for
+    numpy.random.default_rng(n), built here for the student's function."""
+    if type(value) is dict and set(value) == {"__rng__", "seed"} and value["__rng__"] == "pcg64":
+        import numpy
+
+        return numpy.random.default_rng(value["seed"])
+    return value
+
+
+def _call(spec, staged, modules):
+    try:
+        module = modules.get(spec["module"])
+        function = getattr(module, spec["function"], None) if module is not None else None
+        if not callable(function):
+            return {"error": _missing(f"{spec['module']}.{spec['function']} is not a function")}
+        args = [_rng_or_value(a) for a in spec["args"]]
+        kwargs = {k: _rng_or_value(v) for k, v in spec["kwargs"].items()}
+        value = function(*args, **kwargs)
+    except BaseException as exc:
+        _restore_builtins()
+        return {"error": _report(exc, staged)}
+    _restore_builtins()
+    return {"ok": [value, spec["args"]] if spec.get("return_args") else value}
+
+
+def _unsendable(value, exc):
+    if isinstance(exc, MemoryError):
+        return {"kind": "memory", "type": "MemoryError", "message": "while sending the value",
+                "frames": [], "detail": ""}
+    match = _UNSENDABLE.match(str(exc))
+    return {"kind": "encode", "type": "EncodeError", "message": _text(exc),
+            "frames": [], "detail": match.group(1) if match else ""}
+
+
+def _send_reply(sock, reply, limits):
+    import protocol
+
+    refused = (protocol.EncodeError, MemoryError, RecursionError)
+    try:
+        return protocol.send_message(sock, reply, limits=limits)
+    except refused:
+        pass
+    results = reply["results"]
+    for i, result in enumerate(results):  # find the values that cannot be sent
+        if "ok" in result:
+            try:
+                protocol.encode(result["ok"], limits=limits)
+            except refused as exc:
+                results[i] = {"error": _unsendable(result["ok"], exc)}
+    try:
+        return protocol.send_message(sock, reply, limits=limits)
+    except refused as exc:  # each fits, not all together
+        for i, result in enumerate(results):
+            if "ok" in result:
+                results[i] = {"error": _unsendable(result["ok"], exc)}
+        return protocol.send_message(sock, reply, limits=limits)
+
+
+def serve(sock, staged, kept, limits):
+    import protocol
+
+    modules = {}
+    me = os.getpid()
+    while True:
+        try:
+            request = protocol.recv_message(sock, limits=limits)
+        except protocol.ProtocolError:  # the grader is gone (or confused): stop
+            return
+        op = request.get("op") if isinstance(request, dict) else None
+        if op == "import":
+            results = [_import(name, staged, modules) for name in request["modules"]]
+        elif op == "call":
+            results = [_call(spec, staged, modules) for spec in request["calls"]]
+        else:
+            return
+        if os.getpid() != me:  # a child the submission forked came back here: not ours to reply
+            os._exit(0)
+        text = _text("".join(kept[0]), STDOUT_CAP)
+        kept[0].clear()
+        kept[1] = 0
+        try:
+            _send_reply(sock, {"id": request["id"], "results": results, "stdout": text}, limits)
+        except protocol.ProtocolError:
+            return
+        del results
+
+
+def _parse(argv):
+    args = dict(zip(argv[0::2], argv[1::2], strict=True))
+    return {"fd": args.get("--fd"), "staged": os.path.abspath(args["--staged"]),
+            "pkgs": args["--pkgs"], "work": args["--work"], "limits": json.loads(args["--limits"])}
+
+
+def _open_channel(args):
+    if args["fd"] is not None:
+        return socket.socket(fileno=int(args["fd"]))
+    blob = sys.stdin.buffer.read()  # Windows: a socket.share() blob from the grader
+    return socket.fromshare(blob)
+
+
+def main(argv):
+    args = _parse(argv)
+    sock = _open_channel(args)
+    kept, failed = _bootstrap(args)
+    import protocol
+
+    limits = protocol.Limits(**args["limits"].get("protocol", {}))
+    protocol.send_message(sock, {"op": "ready", "failed": failed}, limits=limits)
+    serve(sock, args["staged"], kept, limits)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except BaseException:
+        os._exit(70)
+    os._exit(0)  # skip atexit handlers and thread joins the submission may have set up
