@@ -257,6 +257,7 @@ def run_checks(paths: list[Path], plugin: GradingPlugin, *, ini_file: Path,
     settings.load_profile("hwgrade")
     start = time.perf_counter()
     try:
+        _forget_modules_under(paths)
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             code = pytest.main(args, plugins=[plugin])
     finally:
@@ -265,5 +266,20 @@ def run_checks(paths: list[Path], plugin: GradingPlugin, *, ini_file: Path,
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old_autoload
+        _forget_modules_under(paths)
     output.write(f"\n[pytest took {time.perf_counter() - start:.2f} s]\n")
     return int(code), output.getvalue()
+
+
+def _forget_modules_under(paths: list[Path]) -> None:
+    """pytest's importlib mode caches check modules in sys.modules under names
+    derived from their path: drop them, so that the next grading run (another
+    assignment, or the same one changed) imports its own files."""
+    import sys
+
+    roots = [p.resolve() for p in paths]
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and any(r == Path(file).resolve().parent or r in Path(file).resolve().parents
+                        for r in roots):
+            del sys.modules[name]

@@ -95,6 +95,12 @@ def _dtype_code(dt: np.dtype) -> int | None:
     return _DTYPE_CODES.get(dt.newbyteorder("<").str)
 
 
+# Short strings seen before, encoded and decoded (plain data both ways: the cache
+# holds only str <-> UTF-8 bytes, so it cannot change what a message means).
+_ENCODED: dict[str, bytes] = {}
+_DECODED: dict[bytes, str] = {}
+
+
 class _Encoder:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -107,9 +113,11 @@ class _Encoder:
         if self.size > self.limits.max_message_bytes:
             raise EncodeError(f"value too large to send: over {self.limits.max_message_bytes} B")
 
-    def put(self, *parts: bytes) -> None:
-        self.grow(sum(len(p) for p in parts))
-        self.chunks.extend(parts)
+    def put(self, part: bytes) -> None:
+        self.size += len(part)
+        if self.size > self.limits.max_message_bytes:
+            raise EncodeError(f"value too large to send: over {self.limits.max_message_bytes} B")
+        self.chunks.append(part)
 
     def count(self) -> None:
         self.items += 1
@@ -123,14 +131,21 @@ class _Encoder:
     def blob(self, tag: bytes, raw: bytes) -> None:
         if len(raw) > self.limits.max_string_bytes:
             raise EncodeError(f"string too long to send: over {self.limits.max_string_bytes} bytes")
-        self.put(tag, _U64.pack(len(raw)), raw)
+        self.put(tag + _U64.pack(len(raw)))
+        self.put(raw)
 
     def string(self, s: str) -> None:
+        encoded = _ENCODED.get(s)
+        if encoded is not None:  # keys and names repeat in every message
+            self.put(encoded)
+            return
         try:
             raw = s.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates
             raise EncodeError("cannot send a string that is not valid Unicode") from None
         self.blob(b"s", raw)
+        if len(raw) <= 64 and len(_ENCODED) < 4096:
+            _ENCODED[s] = b"s" + _U64.pack(len(raw)) + raw
 
     def value(self, x: object, depth: int) -> None:
         self.count()
@@ -142,21 +157,21 @@ class _Encoder:
         elif t is int:
             if not -(2**63) <= x < 2**63:
                 raise EncodeError("cannot send an integer outside the signed 64-bit range")
-            self.put(b"i", _I64.pack(x))
+            self.put(b"i" + _I64.pack(x))
         elif t is float:
-            self.put(b"f", _F64.pack(x))
+            self.put(b"f" + _F64.pack(x))
         elif t is str:
             self.string(x)
         elif t is bytes:
             self.blob(b"b", x)
         elif t is list or t is tuple:
             self.enter(depth)
-            self.put(b"l", _U64.pack(len(x)))
+            self.put(b"l" + _U64.pack(len(x)))
             for item in x:
                 self.value(item, depth + 1)
         elif t is dict:
             self.enter(depth)
-            self.put(b"d", _U64.pack(len(x)))
+            self.put(b"d" + _U64.pack(len(x)))
             for key, item in x.items():
                 if type(key) is not str:
                     raise EncodeError(f"cannot send a dict key of type {type(key).__name__}")
@@ -184,7 +199,7 @@ class _Encoder:
         if arr.ndim > MAX_NDIM:
             raise EncodeError(f"cannot send an array with {arr.ndim} dimensions (max {MAX_NDIM})")
         dims = b"".join(_U64.pack(n) for n in arr.shape)
-        self.put(b"a", _ARRAY_HEAD.pack(code, arr.ndim), dims, _U64.pack(arr.nbytes))
+        self.put(b"a" + _ARRAY_HEAD.pack(code, arr.ndim) + dims + _U64.pack(arr.nbytes))
         self.grow(arr.nbytes)  # refuse before copying the data
         # astype converts big-endian input; tobytes always yields C order.
         self.chunks.append(arr.astype(_DTYPES[code], copy=False).tobytes())
@@ -195,6 +210,9 @@ def encode(value: object, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
     encoder = _Encoder(limits)
     encoder.value(value, 0)
     return b"".join(encoder.chunks)
+
+
+_TAG_N, _TAG_T, _TAG_F, _TAG_I, _TAG_FLOAT, _TAG_S, _TAG_B, _TAG_L, _TAG_D, _TAG_A = b"NTFifsblda"
 
 
 class _Decoder:
@@ -208,17 +226,21 @@ class _Decoder:
         return len(self.data) - self.pos
 
     def take(self, n: int, what: str) -> memoryview:
-        if n > self.left():  # every length is checked here before anything is allocated
+        pos = self.pos
+        if n > len(self.data) - pos:  # every length is checked here before anything is allocated
             raise ProtocolError(
-                f"truncated payload: {what} needs {n} bytes at offset {self.pos}, "
+                f"truncated payload: {what} needs {n} bytes at offset {pos}, "
                 f"{self.left()} left"
             )
-        chunk = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
+        self.pos = pos + n
+        return self.data[pos : pos + n]
 
     def u64(self, what: str) -> int:
-        return _U64.unpack(self.take(8, what))[0]
+        pos = self.pos
+        if len(self.data) - pos < 8:
+            self.take(8, what)  # raises with the message
+        self.pos = pos + 8
+        return _U64.unpack_from(self.data, pos)[0]
 
     def count(self) -> None:
         self.items += 1
@@ -230,21 +252,27 @@ class _Decoder:
             raise ProtocolError(f"message nested deeper than {self.limits.max_depth} lists/dicts")
 
     def length(self, what: str) -> int:
-        n = self.u64(f"{what} length")
+        n = self.u64(what + " length")
         if n > self.limits.max_string_bytes:
             raise ProtocolError(f"{what} of {n} bytes is over {self.limits.max_string_bytes}")
         return n
 
     def string(self) -> str:
-        raw = self.take(self.length("str"), "str")
+        raw = bytes(self.take(self.length("str"), "str"))
+        text = _DECODED.get(raw)
+        if text is not None:  # keys and names repeat in every message
+            return text
         try:
-            return bytes(raw).decode("utf-8")  # strict: no surrogates, no overlongs
+            text = raw.decode("utf-8")  # strict: no surrogates, no overlongs
         except UnicodeDecodeError as e:
             raise ProtocolError(f"str is not valid UTF-8: {e.reason}") from None
+        if len(raw) <= 64 and len(_DECODED) < 4096:
+            _DECODED[raw] = text
+        return text
 
     def container_size(self, depth: int, what: str) -> int:
         self.enter(depth)
-        n = self.u64(f"{what} count")
+        n = self.u64(what + " count")
         # Each member takes at least one byte and one item: cheap early refusal.
         if n > self.left() or self.items + n > self.limits.max_items:
             raise ProtocolError(f"{what} announces {n} members, more than the message can hold")
@@ -252,37 +280,37 @@ class _Decoder:
 
     def value(self, depth: int) -> object:
         self.count()
-        tag = bytes(self.take(1, "a type tag"))
-        if tag == b"N":
-            return None
-        if tag == b"T":
-            return True
-        if tag == b"F":
-            return False
-        if tag == b"i":
-            return _I64.unpack(self.take(8, "int"))[0]
-        if tag == b"f":
-            return _F64.unpack(self.take(8, "float"))[0]
-        if tag == b"s":
-            return self.string()
-        if tag == b"b":
-            return bytes(self.take(self.length("bytes"), "bytes"))
-        if tag == b"l":
-            return [self.value(depth + 1) for _ in range(self.container_size(depth, "list"))]
-        if tag == b"d":
+        tag = self.take(1, "a type tag")[0]  # an int: compared with ord() constants below
+        if tag == _TAG_D:
             result: dict[str, object] = {}
             for _ in range(self.container_size(depth, "dict")):
                 self.count()
-                if bytes(self.take(1, "a dict key tag")) != b"s":
+                if self.take(1, "a dict key tag")[0] != _TAG_S:
                     raise ProtocolError(f"dict key at offset {self.pos - 1} is not a str")
                 key = self.string()
                 if key in result:
                     raise ProtocolError(f"duplicate dict key {key!r}")
                 result[key] = self.value(depth + 1)
             return result
-        if tag == b"a":
+        if tag == _TAG_S:
+            return self.string()
+        if tag == _TAG_A:
             return self.array()
-        raise ProtocolError(f"unknown type tag {tag!r} at offset {self.pos - 1}")
+        if tag == _TAG_L:
+            return [self.value(depth + 1) for _ in range(self.container_size(depth, "list"))]
+        if tag == _TAG_N:
+            return None
+        if tag == _TAG_T:
+            return True
+        if tag == _TAG_F:
+            return False
+        if tag == _TAG_I:
+            return _I64.unpack(self.take(8, "int"))[0]
+        if tag == _TAG_FLOAT:
+            return _F64.unpack(self.take(8, "float"))[0]
+        if tag == _TAG_B:
+            return bytes(self.take(self.length("bytes"), "bytes"))
+        raise ProtocolError(f"unknown type tag {bytes([tag])!r} at offset {self.pos - 1}")
 
     def array(self) -> np.ndarray:
         code, ndim = _ARRAY_HEAD.unpack(self.take(_ARRAY_HEAD.size, "array dtype and ndim"))
