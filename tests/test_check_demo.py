@@ -83,6 +83,7 @@ def test_a_wrong_function_fails_with_counterexample_and_blocks_dependents(tmp_pa
     values = checks["square_values"]
     assert values.status == "failed" and values.function == "mathy.square"
     assert values.counterexample and values.expected and values.actual
+    assert values.counterexample.startswith("x=") and "submission" not in values.counterexample
     assert "x * x" in values.hint
     assert checks["square_leaves_input_alone"].status == "not_run"
     assert checks["square_leaves_input_alone"].needs == ["square_values"]

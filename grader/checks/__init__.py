@@ -87,8 +87,10 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, *, atol: float = 1e-1
         bad = ~np.isclose(actual, expected, atol=atol, rtol=rtol, equal_nan=True)
     if not bad.any():
         return
-    index = tuple(int(i) for i in np.argwhere(bad)[0]) if actual.ndim else ()
-    at = f" at input {describe(inputs[index])}" if inputs is not None and inputs.ndim else ""
-    fail(f"{int(bad.sum())} of {actual.size} {what} are wrong; first at index {index}{at}",
-         expected=describe(expected[index]) if index else expected,
-         actual=describe(actual[index]) if index else actual, hint=hint)
+    if actual.ndim == 0:
+        fail(f"the {what[:-1] if what.endswith('s') else what} is wrong",
+             expected=expected[()], actual=actual[()], hint=hint)
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    at = f" (input {describe(inputs[index])})" if inputs is not None and inputs.ndim else ""
+    fail(f"{int(bad.sum())} of {actual.size} {what} are wrong; the first at index {index}{at}",
+         expected=expected[index], actual=actual[index], hint=hint)

@@ -40,6 +40,9 @@ class SubmissionProxy:
             raise AttributeError(module)
         return ModuleProxy(self, module)
 
+    def __repr__(self) -> str:  # stable: it can appear in hypothesis's reports
+        return "<submission>"
+
     @contextlib.contextmanager
     def check_scope(self, seconds: float) -> Iterator[None]:
         """One check: its time limit, and a fresh start for sticky failures."""

@@ -1,0 +1,1 @@
+"""Running an assignment's training experiments with a student's functions."""
