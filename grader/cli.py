@@ -141,7 +141,14 @@ def main() -> None:
                    "[default: the CPU count for long sweeps, else 1]")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write every run's loss curve to this CSV file.")
-def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, **options) -> None:
+@click.option("--use-submission", "submission_path",
+              type=click.Path(exists=True, path_type=pathlib.Path),
+              help="Train with your own activations, regularized_update and minibatches "
+                   "(a folder, notebook or zip), run safely in the grading worker.")
+@click.option("--assignment", "assignment_name", default="day65", show_default=True,
+              help="The assignment whose functions --use-submission takes.")
+def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, submission_path,
+         assignment_name, **options) -> None:
     """Train Playground networks from the command line; comma lists sweep.
 
     \b
@@ -163,15 +170,39 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, **op
     total = len(configs) * len(seed_list) * max(c.epochs for c in configs)
     if jobs is None:  # starting processes costs ~0.5 s: only worth it for long sweeps
         jobs = (os.cpu_count() or 1) if total >= 10_000 else 1
-    with click.progressbar(length=total, label="training", file=sys.stderr,
-                           hidden=total < 20_000 or not sys.stderr.isatty()) as bar:
-        sweep = playmod.run_sweep(configs, seed_list, progress=bar.update, jobs=jobs)
+    if submission_path is not None:
+        sweep = _play_with_submission(playmod, configs, seed_list, submission_path,
+                                      assignment_name)
+    else:
+        with click.progressbar(length=total, label="training", file=sys.stderr,
+                               hidden=total < 20_000 or not sys.stderr.isatty()) as bar:
+            sweep = playmod.run_sweep(configs, seed_list, progress=bar.update, jobs=jobs)
     if csv_path:
         playmod.write_csv(sweep, csv_path)
     if fmt == "json":
         click.echo(playmod.to_json(sweep))
     else:
         click.echo(playmod.render_table(sweep))
+
+
+def _play_with_submission(playmod, configs, seeds, path, assignment_name):
+    from grader.assignment import AssignmentError, find_assignment
+    from grader.playground.engine import ComponentError
+    from grader.submission import SubmissionError
+    from grader.worker.errors import StudentCodeError
+
+    try:
+        assignment = find_assignment(assignment_name)
+    except AssignmentError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"training with the functions in {path} (in the grading worker)...", err=True)
+    try:
+        return playmod.run_sweep_with_submission(configs, seeds, path, assignment)
+    except SubmissionError as error:
+        raise click.ClickException(f"your submission could not be loaded: {error.message}") \
+            from None
+    except (StudentCodeError, ComponentError) as error:
+        raise click.ClickException(f"training with your functions stopped: {error}") from None
 
 
 @main.command(name="list")

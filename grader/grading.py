@@ -64,6 +64,11 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
         if plugin.collection_errors or code not in (0, 1):
             raise GraderError("the assignment's checks could not run:\n"
                               + "\n".join(plugin.collection_errors or [output[-3000:]]))
+        complete = hidden and not only
+        points = sum(c.max_points for c in plugin.results.values())
+        if complete and assignment.total_points and points != assignment.total_points:
+            raise GraderError(f"the checks are worth {points:g} points, but "
+                              f"assignment.toml says {assignment.total_points:g}")
         result = _result(assignment, list(plugin.results.values()), _info(path, staged),
                          start=start, pending=0 if hidden or only else assignment.hidden_points)
         result.protections = protections

@@ -79,6 +79,36 @@ def run_sweep(configs: list[TrainConfig], seeds: list[Seed], *,
     return Sweep(configs, seeds, train(runs, progress=progress, jobs=jobs, **train_options))
 
 
+def run_sweep_with_submission(configs: list[TrainConfig], seeds: list[Seed], path,
+                              assignment) -> Sweep:
+    """The sweep trained with a student's functions (run in the grading worker).
+
+    Raises SubmissionError (cannot stage) or StudentCodeError / ComponentError
+    (the student's functions failed during training)."""
+    import tempfile
+    from pathlib import Path
+
+    from grader.checks.proxy import SubmissionProxy
+    from grader.experiments.run import train_with_submission
+    from grader.submission import Requirement, stage_submission
+    from grader.worker.client import Worker
+
+    with tempfile.TemporaryDirectory(prefix="hwgrade-play-") as tmp:
+        staged = stage_submission(Path(path), Requirement(assignment.modules),
+                                  Path(tmp) / "staged")
+        with Worker(staged.dest, staged.modules,
+                    hidden_paths=assignment.private_paths()) as worker:
+            proxy = SubmissionProxy(worker, staged)
+            groups = {i: [(config, seed) for seed in seeds] for i, config in enumerate(configs)}
+            trained = train_with_submission(proxy.call_many, groups)
+    results = []
+    for i in range(len(configs)):
+        if isinstance(trained[i], BaseException):
+            raise trained[i]
+        results.extend(trained[i])
+    return Sweep(configs, seeds, results)
+
+
 def format_value(field: str, value) -> str:
     if field == "hidden":
         return ",".join(map(str, value)) or "none"

@@ -22,17 +22,18 @@ class CheckFailure(AssertionError):
     """A check failed; carries what a student needs to fix it."""
 
     def __init__(self, message: str, *, expected: Any = None, actual: Any = None,
-                 hint: str | None = None) -> None:
+                 hint: str | None = None, function: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.function = function  # overrides the check's function marker (e.g. found by blame)
         self.expected = None if expected is None else describe(expected)
         self.actual = None if actual is None else describe(actual)
         self.hint = hint
 
 
 def fail(message: str, *, expected: Any = None, actual: Any = None,
-         hint: str | None = None) -> NoReturn:
-    raise CheckFailure(message, expected=expected, actual=actual, hint=hint)
+         hint: str | None = None, function: str | None = None) -> NoReturn:
+    raise CheckFailure(message, expected=expected, actual=actual, hint=hint, function=function)
 
 
 def seeded_rng(seed: int) -> dict[str, Any]:

@@ -73,12 +73,12 @@ class GradingPlugin:
         self.all_names: list[str] = []
 
     # -- fixtures -------------------------------------------------------------
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def submission(self) -> Any:
         """The student's modules, as proxies: submission.activations.sigmoid(z)."""
         return self._submission
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def assignment(self) -> Any:
         """The assignment (manifest settings, its folder for data files)."""
         return self._assignment
@@ -107,6 +107,11 @@ class GradingPlugin:
             seen.add(name)
             if item.get_closest_marker("points") is None:
                 self.collection_errors.append(f"check {name!r} has no points marker")
+            depends = item.get_closest_marker("depends")
+            for needed in depends.args if depends else ():
+                if needed not in self.all_names:
+                    self.collection_errors.append(
+                        f"check {name!r} depends on {needed!r}, which is not a check")
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         needs = [n for n in (item.get_closest_marker("depends").args
@@ -220,6 +225,7 @@ def _fill_failure(result: CheckResult, error: BaseException | None, default_hint
         result.message = first.message
         result.expected, result.actual = first.expected, first.actual
         result.hint = first.hint
+        result.function = first.function or result.function
     elif isinstance(first, StudentCodeError):
         result.status = "failed"
         result.message = first.message

@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from grader.worker.errors import StudentCodeError
-
 
 class Lockstep:
     """The meeting point of the trainings: collects calls, sends them together."""
@@ -97,7 +95,3 @@ class StudentComponents:
 
             raise ComponentError(f"minibatches returned a {type(outcome).__name__}, not a list")
         return outcome
-
-
-def is_student_error(error: BaseException) -> bool:
-    return isinstance(error, StudentCodeError)

@@ -1,0 +1,301 @@
+"""Public checks of Day 65: activation functions and their derivatives.
+
+Every function takes z (a float array of any shape, or a Python float) and
+returns a float64 array of z's shape without changing z. Derivatives are
+taken at the pre-activation input z, as in TensorFlow Playground.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from grader.checks import assert_close, describe, expect_array, fail
+
+SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
+
+
+def z_arrays(bound, *, nonzero=False):
+    """float64 arrays of any shape (0-d and empty included), elements in [-bound, bound]."""
+    elements = st.floats(-bound, bound, allow_nan=False)
+    if nonzero:
+        elements = elements.filter(lambda x: x != 0)
+    return hnp.arrays(np.float64, SHAPES, elements=elements)
+
+
+# A fixed input every property check also tries: it catches the usual slips at once.
+SAMPLE = np.array([-3.0, -1.0, -0.25, 0.5, 1.0, 3.0])
+
+
+# -- the formulas, computed here in float64 -------------------------------------------
+def ref_sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def ref_sigmoid_derivative(z):
+    s = ref_sigmoid(z)
+    return s * (1 - s)
+
+
+REFERENCE = {
+    "sigmoid": ref_sigmoid,
+    "sigmoid_derivative": ref_sigmoid_derivative,
+    "tanh": np.tanh,
+    "tanh_derivative": lambda z: 1 - np.tanh(z) ** 2,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "relu_derivative": lambda z: (z > 0).astype(np.float64),
+    "linear": lambda z: np.array(z, dtype=np.float64),
+    "linear_derivative": lambda z: np.ones_like(z, dtype=np.float64),
+}
+
+
+def call(submission, name, z):
+    return getattr(submission.activations, name)(z)
+
+
+# -- values ------------------------------------------------------------------------------
+@pytest.mark.points(2)
+@pytest.mark.function("activations.sigmoid")
+@given(z=z_arrays(50))
+@example(z=SAMPLE)
+def test_sigmoid_values(submission, z):
+    """sigmoid(z) = 1 / (1 + exp(-z)), elementwise"""
+    got = expect_array(submission.activations.sigmoid(z), shape=z.shape)
+    assert_close(got, ref_sigmoid(z), inputs=z,
+                 hint="sigmoid(z) = 1 / (1 + np.exp(-z)), applied to every element of z.")
+
+
+@pytest.mark.points(3)
+@pytest.mark.function("activations.sigmoid")
+@pytest.mark.hint("np.exp(z) overflows for z > 709. Only ever take exp of -|z|: "
+                  "e = np.exp(-np.abs(z)); then 1 / (1 + e) where z >= 0 and e / (1 + e) "
+                  "where z < 0.")
+def test_sigmoid_stable_for_large_inputs(submission):
+    """sigmoid is stable for huge |z| (up to 1e300): 0 and 1 at the ends, never NaN"""
+    z = np.array([-1e300, -1e10, -1000.0, -745.0, -710.0, -40.0, 0.0,
+                  40.0, 710.0, 745.0, 1000.0, 1e10, 1e300])
+    got = expect_array(submission.activations.sigmoid(z), shape=z.shape)
+    bad = ~np.isfinite(got)
+    if bad.any():
+        i = int(np.argmax(bad))
+        fail(f"sigmoid({z[i]:g}) returned {got[i]}", expected=describe(ref_sigmoid(z)[i]),
+             actual=describe(got[i]))
+    outside = (got < 0) | (got > 1)
+    if outside.any():
+        i = int(np.argmax(outside))
+        fail(f"sigmoid({z[i]:g}) is outside [0, 1]", expected="a value in [0, 1]",
+             actual=describe(got[i]))
+    assert_close(got, ref_sigmoid(z), atol=1e-15, inputs=z)
+    for end, limit in ((-1e300, 0.0), (1e300, 1.0)):  # 0-d inputs too
+        got = expect_array(submission.activations.sigmoid(np.array(end)), shape=())
+        assert_close(got, np.array(limit), atol=1e-15, what=f"value of sigmoid({end:g})")
+
+
+@pytest.mark.points(2)
+@pytest.mark.function("activations.sigmoid_derivative")
+@given(z=z_arrays(50))
+@example(z=SAMPLE)
+def test_sigmoid_derivative_values(submission, z):
+    """sigmoid_derivative(z) = s * (1 - s) with s = sigmoid(z), taken at the input z"""
+    got = expect_array(submission.activations.sigmoid_derivative(z), shape=z.shape)
+    expected = ref_sigmoid_derivative(z)
+    hint = "Compute s = sigmoid(z) first, then s * (1 - s)."
+    if z.size and np.allclose(got, z * (1 - z), atol=1e-12):
+        hint = ("You computed z * (1 - z): z is the input, not sigmoid's output. "
+                "Use s = sigmoid(z), then s * (1 - s).")
+    elif z.size and np.allclose(got, -expected, atol=1e-12):
+        hint = "The sign is wrong: the slope of sigmoid is s * (1 - s) >= 0, not s * (s - 1)."
+    assert_close(got, expected, inputs=z, hint=hint)
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.tanh")
+@given(z=z_arrays(50))
+@example(z=SAMPLE)
+def test_tanh_values(submission, z):
+    """tanh(z), elementwise"""
+    got = expect_array(submission.activations.tanh(z), shape=z.shape)
+    assert_close(got, np.tanh(z), inputs=z, hint="np.tanh(z) computes it elementwise.")
+
+
+@pytest.mark.points(2)
+@pytest.mark.function("activations.tanh_derivative")
+@given(z=z_arrays(50))
+@example(z=SAMPLE)
+def test_tanh_derivative_values(submission, z):
+    """tanh_derivative(z) = 1 - tanh(z)^2, taken at the input z"""
+    got = expect_array(submission.activations.tanh_derivative(z), shape=z.shape)
+    expected = 1 - np.tanh(z) ** 2
+    hint = "The slope of tanh at z is 1 - np.tanh(z) ** 2."
+    if z.size and np.allclose(got, 1 - np.tanh(z), atol=1e-12):
+        hint = "You computed 1 - tanh(z); the derivative is 1 - tanh(z) ** 2 (squared)."
+    elif z.size and np.allclose(got, 1 - z ** 2, atol=1e-12):
+        hint = ("You computed 1 - z ** 2: z is the input, not tanh's output. "
+                "Use 1 - np.tanh(z) ** 2.")
+    assert_close(got, expected, inputs=z, hint=hint)
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.relu")
+@given(z=z_arrays(50))
+@example(z=SAMPLE)
+def test_relu_values(submission, z):
+    """relu(z) = max(0, z), elementwise"""
+    got = expect_array(submission.activations.relu(z), shape=z.shape)
+    assert_close(got, np.maximum(z, 0.0), inputs=z,
+                 hint="Use np.maximum(z, 0.0) (elementwise), not max(z, 0).")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.relu_derivative")
+@given(z=z_arrays(50, nonzero=True))
+@example(z=SAMPLE)
+def test_relu_derivative_values(submission, z):
+    """relu_derivative(z) is 1 where z > 0 and 0 where z < 0"""
+    got = expect_array(submission.activations.relu_derivative(z), shape=z.shape)
+    assert_close(got, (z > 0).astype(np.float64), inputs=z,
+                 hint="The slope of relu is 1 for z > 0 and 0 for z < 0: "
+                      "(z > 0).astype(np.float64).")
+
+
+@pytest.mark.points(2)
+@pytest.mark.function("activations.relu_derivative")
+def test_relu_derivative_at_zero(submission):
+    """relu_derivative(0) is 0, as in Playground"""
+    hint = ("relu'(0) must be 0 (Playground uses 0 for z <= 0): use z > 0, not z >= 0.")
+    z = np.array([-1.0, 0.0, 1.0, -0.0])
+    got = expect_array(submission.activations.relu_derivative(z), shape=z.shape)
+    if got[1] != 0 or got[3] != 0:
+        fail("relu_derivative(0) is not 0", expected="0.0 at z = 0",
+             actual=f"{float(got[1])!r} at z = 0", hint=hint)
+    assert_close(got, np.array([0.0, 0.0, 1.0, 0.0]), inputs=z, hint=hint)
+    got = expect_array(submission.activations.relu_derivative(np.array(0.0)), shape=())
+    assert_close(got, np.array(0.0), what="value of relu_derivative(0-d array 0.0)", hint=hint)
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.linear")
+@given(z=z_arrays(1e6))
+@example(z=SAMPLE)
+def test_linear_values(submission, z):
+    """linear(z) = z"""
+    got = expect_array(submission.activations.linear(z), shape=z.shape)
+    assert_close(got, z, atol=0, rtol=0, inputs=z,
+                 hint="Return the input's values unchanged, as a float64 array.")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.linear_derivative")
+@given(z=z_arrays(1e6))
+@example(z=SAMPLE)
+def test_linear_derivative_values(submission, z):
+    """linear_derivative(z) is an array of ones of z's shape"""
+    got = expect_array(submission.activations.linear_derivative(z), shape=z.shape,
+                       hint="Return an array with z's shape, not the number 1: "
+                            "np.ones_like(z, dtype=np.float64).")
+    assert_close(got, np.ones(z.shape), inputs=z,
+                 hint="The slope of linear(z) = z is 1 everywhere.")
+
+
+# -- inputs ------------------------------------------------------------------------------
+def check_input_handling(submission, name):
+    """float64 of z's shape for float32, 0-d, empty and Python-float z; z left unchanged."""
+    ref = REFERENCE[name]
+    z = np.array([[-2.0, -0.5, 0.25], [0.5, 1.5, 3.0]])
+    got, (z_after,) = getattr(submission.activations, name).returning_args(z)
+    if not (isinstance(z_after, np.ndarray) and z_after.dtype == z.dtype
+            and np.array_equal(z_after, z)):
+        fail(f"{name} changed its input z", expected=z, actual=z_after,
+             hint="Never write into z (no z[...] = ..., z *= ..., out=z): "
+                  "compute a new array, e.g. np.maximum(z, 0.0) instead of z[z < 0] = 0.")
+    assert_close(expect_array(got, shape=z.shape), ref(z), inputs=z)
+
+    z32 = z.astype(np.float32)
+    got = expect_array(call(submission, name, z32), shape=z.shape,
+                       hint="For float32 input return float64 too: convert first, "
+                            "z = np.asarray(z, dtype=np.float64).")
+    assert_close(got, ref(z32.astype(np.float64)), atol=1e-6, rtol=1e-6, inputs=z32)
+
+    got = expect_array(call(submission, name, 0.5), shape=(),
+                       hint="z may be a Python float: convert it with "
+                            "np.asarray(z, dtype=np.float64) before using array methods.")
+    assert_close(got, ref(np.array(0.5)), what=f"value of {name}(0.5)")
+
+    for zero_d in (np.array(-1.5), np.array(2.0)):
+        got = expect_array(call(submission, name, zero_d), shape=(),
+                           hint="A 0-d array in gives a 0-d array (or a float) out.")
+        assert_close(got, ref(zero_d), what=f"value of {name}({float(zero_d)}) on a 0-d array")
+
+    for empty in (np.zeros(0), np.zeros((2, 0))):
+        expect_array(call(submission, name, empty), shape=empty.shape,
+                     hint="An empty array in gives an empty array of the same shape out.")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.sigmoid")
+@pytest.mark.depends("sigmoid_values")
+def test_sigmoid_input_handling(submission):
+    """sigmoid takes float32, 0-d, empty and Python-float z, returns float64, leaves z alone"""
+    check_input_handling(submission, "sigmoid")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.sigmoid_derivative")
+@pytest.mark.depends("sigmoid_derivative_values")
+def test_sigmoid_derivative_input_handling(submission):
+    """sigmoid_derivative takes float32, 0-d, empty and Python-float z, returns float64,
+    leaves z alone"""
+    check_input_handling(submission, "sigmoid_derivative")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.tanh")
+@pytest.mark.depends("tanh_values")
+def test_tanh_input_handling(submission):
+    """tanh takes float32, 0-d, empty and Python-float z, returns float64, leaves z alone"""
+    check_input_handling(submission, "tanh")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.tanh_derivative")
+@pytest.mark.depends("tanh_derivative_values")
+def test_tanh_derivative_input_handling(submission):
+    """tanh_derivative takes float32, 0-d, empty and Python-float z, returns float64,
+    leaves z alone"""
+    check_input_handling(submission, "tanh_derivative")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.relu")
+@pytest.mark.depends("relu_values")
+def test_relu_input_handling(submission):
+    """relu takes float32, 0-d, empty and Python-float z, returns float64, leaves z alone"""
+    check_input_handling(submission, "relu")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.relu_derivative")
+@pytest.mark.depends("relu_derivative_values")
+def test_relu_derivative_input_handling(submission):
+    """relu_derivative takes float32, 0-d, empty and Python-float z, returns float64,
+    leaves z alone"""
+    check_input_handling(submission, "relu_derivative")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.linear")
+@pytest.mark.depends("linear_values")
+def test_linear_input_handling(submission):
+    """linear takes float32, 0-d, empty and Python-float z, returns float64, leaves z alone"""
+    check_input_handling(submission, "linear")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.linear_derivative")
+@pytest.mark.depends("linear_derivative_values")
+def test_linear_derivative_input_handling(submission):
+    """linear_derivative takes float32, 0-d, empty and Python-float z, returns float64,
+    leaves z alone"""
+    check_input_handling(submission, "linear_derivative")

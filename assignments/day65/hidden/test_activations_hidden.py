@@ -1,0 +1,111 @@
+"""Hidden checks of Day 65 (instructor only): activations far out, and every
+derivative against the slope of its activation (central finite differences)."""
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from grader.checks import assert_close, describe, expect_array, fail
+
+SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
+LARGE = np.array([-1e300, -1e10, -1000.0, -710.0, -40.0, 40.0, 710.0, 1000.0, 1e10, 1e300])
+
+
+def ref_sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@pytest.mark.points(2)
+@pytest.mark.function("activations.sigmoid_derivative")
+@pytest.mark.hint("Compute the derivative from a stable sigmoid: s = sigmoid(z), then "
+                  "s * (1 - s). A formula with exp(-z) / (1 + exp(-z)) ** 2 gives inf / inf "
+                  "= NaN for very negative z.")
+def test_sigmoid_derivative_stable_for_large_inputs(submission):
+    """sigmoid_derivative is finite and about 0 for huge |z| (up to 1e300)"""
+    got = expect_array(submission.activations.sigmoid_derivative(LARGE), shape=LARGE.shape)
+    bad = ~np.isfinite(got) | (got < 0) | (got > 0.25)
+    if bad.any():
+        i = int(np.argmax(bad))
+        fail(f"sigmoid_derivative({LARGE[i]:g}) returned {got[i]}",
+             expected="a value in [0, 0.25], here about 0", actual=describe(got[i]))
+    s = ref_sigmoid(LARGE)
+    assert_close(got, s * (1 - s), atol=1e-15, inputs=LARGE)
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.tanh")
+@pytest.mark.hint("np.tanh(z) is exact for every z; (exp(z) - exp(-z)) / (exp(z) + exp(-z)) "
+                  "overflows to inf / inf = NaN beyond |z| = 710.")
+def test_tanh_large_inputs(submission):
+    """tanh is -1 and +1 for huge |z|, never NaN"""
+    got = expect_array(submission.activations.tanh(LARGE), shape=LARGE.shape)
+    assert_close(got, np.tanh(LARGE), atol=1e-15, inputs=LARGE)
+
+
+# -- derivatives against the slope of the activation -------------------------------------
+H = 1e-6
+ACTIVATION = {
+    "sigmoid_derivative": ref_sigmoid,
+    "tanh_derivative": np.tanh,
+    "relu_derivative": lambda z: np.maximum(z, 0.0),
+    "linear_derivative": lambda z: z,
+}
+
+
+def slope(f, z):
+    """Central finite difference: error about 1e-10 here (rounding), far below 1e-6."""
+    return (f(z + H) - f(z - H)) / (2 * H)
+
+
+# relu has a kink at 0: stay clear of it by more than H.
+Z = hnp.arrays(np.float64, SHAPES, elements=st.floats(-20, 20).filter(lambda x: abs(x) > 1e-4))
+GRID = np.linspace(-4.1, 4.1, 12).reshape(2, 3, 2)
+
+
+def check_slope(submission, name, z):
+    got = expect_array(getattr(submission.activations, name)(z), shape=z.shape)
+    activation = name.removesuffix("_derivative")
+    assert_close(got, slope(ACTIVATION[name], z), atol=1e-6, rtol=1e-6, inputs=z,
+                 what="slopes",
+                 hint=f"{name}(z) is the slope of {activation} at its input z: compare "
+                      f"({activation}(z + h) - {activation}(z - h)) / (2 h), for a small h, "
+                      "with your values.")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.sigmoid_derivative")
+@given(z=Z)
+@example(z=GRID)
+def test_sigmoid_derivative_slope(submission, z):
+    """sigmoid_derivative matches the slope of sigmoid (finite differences)"""
+    check_slope(submission, "sigmoid_derivative", z)
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.tanh_derivative")
+@given(z=Z)
+@example(z=GRID)
+def test_tanh_derivative_slope(submission, z):
+    """tanh_derivative matches the slope of tanh (finite differences)"""
+    check_slope(submission, "tanh_derivative", z)
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.relu_derivative")
+@given(z=Z)
+@example(z=GRID)
+def test_relu_derivative_slope(submission, z):
+    """relu_derivative matches the slope of relu away from 0 (finite differences)"""
+    check_slope(submission, "relu_derivative", z)
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("activations.linear_derivative")
+@given(z=Z)
+@example(z=GRID)
+def test_linear_derivative_slope(submission, z):
+    """linear_derivative matches the slope of linear (finite differences)"""
+    check_slope(submission, "linear_derivative", z)

@@ -1,0 +1,143 @@
+"""Hidden checks of Day 65 (instructor only): regularization on edge inputs and
+the update rule on many generated cases."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from grader.checks import assert_close, expect_array, fail
+
+PENALTY = {
+    "l1_penalty": lambda w: float(np.sum(np.abs(w))),
+    "l2_penalty": lambda w: 0.5 * float(np.sum(w * w)),
+}
+DERIVATIVE = {"l1_derivative": np.sign, "l2_derivative": lambda w: w}
+
+
+def check_penalty_edge_inputs(submission, name):
+    cases = [np.zeros(0), np.zeros((3, 0)), np.array(-2.0),
+             np.arange(-12.0, 12.0).reshape(2, 3, 4) / 4, np.array([1.5, -2.5], np.float32)]
+    for w in cases:
+        got, (w_after,) = getattr(submission.regularization, name).returning_args(w)
+        if not (isinstance(w_after, np.ndarray) and np.array_equal(w_after, w)):
+            fail(f"{name} changed its weights", expected=w, actual=w_after,
+                 hint="Compute with new arrays; never write into weights.")
+        got = expect_array(got, shape=(), hint=f"{name} returns one Python float, e.g. "
+                           "float(np.sum(...)), also for empty or float32 weights.")
+        expected = PENALTY[name](w.astype(np.float64))
+        tolerance = 1e-6 if w.dtype == np.float32 else 1e-9  # float32 sums may stay float32
+        if not np.isclose(got, expected, rtol=tolerance, atol=1e-12):
+            fail(f"{name}({w!r}) returned {float(got)!r}", expected=repr(expected),
+                 actual=repr(float(got)),
+                 hint="No weights (an empty array) give 0.0; a 0-d array is one weight.")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("regularization.l1_penalty")
+def test_l1_penalty_edge_inputs(submission):
+    """l1_penalty is a float for empty, 0-d, 3-d and float32 weights, which stay unchanged"""
+    check_penalty_edge_inputs(submission, "l1_penalty")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("regularization.l2_penalty")
+def test_l2_penalty_edge_inputs(submission):
+    """l2_penalty is a float for empty, 0-d, 3-d and float32 weights, which stay unchanged"""
+    check_penalty_edge_inputs(submission, "l2_penalty")
+
+
+def check_derivative_edge_inputs(submission, name):
+    cases = [np.zeros(0), np.zeros((3, 0)), np.array(-2.0), np.array(0.0),
+             np.arange(-12.0, 12.0).reshape(2, 3, 4) / 4, np.array([1.5, -2.5], np.float32)]
+    for w in cases:
+        got, (w_after,) = getattr(submission.regularization, name).returning_args(w)
+        if not (isinstance(w_after, np.ndarray) and np.array_equal(w_after, w)):
+            fail(f"{name} changed its weights", expected=w, actual=w_after,
+                 hint="Compute with new arrays; never write into weights.")
+        if isinstance(got, np.ndarray) and got.dtype.kind in "iu":
+            got = got.astype(np.float64)
+        got = expect_array(got, shape=w.shape,
+                           hint=f"{name} returns a float64 array of the weights' shape; "
+                                "convert first: np.asarray(weights, dtype=np.float64).")
+        assert_close(got, DERIVATIVE[name](w.astype(np.float64)), inputs=w,
+                     what=f"values of {name}")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("regularization.l1_derivative")
+def test_l1_derivative_edge_inputs(submission):
+    """l1_derivative keeps the shape of empty, 0-d and 3-d weights; float32 in, float64 out"""
+    check_derivative_edge_inputs(submission, "l1_derivative")
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("regularization.l2_derivative")
+def test_l2_derivative_edge_inputs(submission):
+    """l2_derivative keeps the shape of empty, 0-d and 3-d weights; float32 in, float64 out"""
+    check_derivative_edge_inputs(submission, "l2_derivative")
+
+
+def playground_rule(w, g, lr, rate, kind):
+    d = {"L1": np.sign(w), "L2": w, None: np.zeros_like(w)}[kind]
+    stepped = w - lr * g
+    new = stepped - lr * rate * d
+    if kind == "L1":
+        new = np.where(stepped * new < 0, 0.0, new)
+    return stepped, new
+
+
+@pytest.mark.points(1)
+@pytest.mark.function("regularization.regularized_update")
+def test_regularized_update_any_shape(submission):
+    """regularized_update works on 0-d, empty and 3-d weights and an integer learning rate"""
+    w3 = np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4)
+    g3 = np.cos(np.arange(24.0)).reshape(2, 3, 4)
+    cases = [(w3, g3, 0.3, 0.01), (np.array(0.4), np.array(-0.2), 0.1, 0.03),
+             (np.zeros(0), np.zeros(0), 0.1, 0.1), (np.zeros((2, 0)), np.zeros((2, 0)), 1, 0.0),
+             (w3, g3, 1, 0.001)]
+    for w, g, lr, rate in cases:
+        for kind in ("L1", "L2", None):
+            got = submission.regularization.regularized_update(w, g, lr, rate, kind)
+            got = expect_array(got, shape=w.shape,
+                               hint="Return a float64 array of the weights' shape, whatever "
+                                    "that shape is (0-d and empty included).")
+            assert_close(got, playground_rule(w, g, lr, rate, kind)[1], inputs=w,
+                         what=f"weights after an update with kind={kind!r}, "
+                              f"learning_rate={lr!r}, rate={rate!r}")
+
+
+RATES = st.sampled_from([0.00001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10])
+REG_RATES = st.sampled_from([0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10])
+SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
+
+
+@st.composite
+def updates(draw):
+    shape = draw(SHAPES)
+    elements = st.floats(-3, 3, allow_nan=False, allow_subnormal=False)
+    w = draw(hnp.arrays(np.float64, shape, elements=elements))
+    g = draw(hnp.arrays(np.float64, shape, elements=elements))
+    return w, g, draw(RATES), draw(REG_RATES), draw(st.sampled_from(["L1", "L2", None]))
+
+
+@pytest.mark.points(3)
+@pytest.mark.function("regularization.regularized_update")
+@given(case=updates())
+def test_regularized_update_random_cases(submission, case):
+    """regularized_update follows Playground's rule on generated weights, rates and kinds"""
+    w, g, lr, rate, kind = case
+    got = expect_array(submission.regularization.regularized_update(w, g, lr, rate, kind),
+                       shape=w.shape)
+    stepped, expected = playground_rule(w, g, lr, rate, kind)
+    # A weight that the gradient step brings to (about) 0 has no sign to flip: implementations
+    # that differ only in rounding may then keep w_new or set 0; both are right.
+    unclear = np.abs(stepped) <= 1e-9 * (np.abs(w) + np.abs(lr * g) + 1e-300)
+    if kind == "L1" and unclear.any():
+        expected = np.where(unclear & (got == 0), 0.0, expected)
+    assert_close(got, expected, atol=1e-10, rtol=1e-9, inputs=w,
+                 what=f"weights (learning_rate={lr}, rate={rate}, kind={kind!r})",
+                 hint="Follow Playground's order: d = derivative at the given weights; "
+                      "w = weights - lr * gradient; w_new = w - lr * rate * d; with L1, "
+                      "0 where w * w_new < 0.")
