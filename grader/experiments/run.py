@@ -17,13 +17,18 @@ from grader.playground.engine import RunResult, train
 from grader.playground.features import ALL_FEATURES
 from grader.playground.rng import Seed
 
-COMPONENTS = ("activation", "regularized_update", "minibatches")
-# The student's function(s) behind each component, for blame and annotations.
-COMPONENT_FUNCTIONS = {
-    "activation": "activations",
-    "regularized_update": "regularization.regularized_update",
-    "minibatches": "minibatch.minibatches",
-}
+# What can be swapped for the reference, one at a time, to find the culprit.
+COMPONENTS = ("activation", "activation_derivative", "regularized_update", "minibatches")
+
+
+def component_function(component: str, config: TrainConfig) -> str:
+    """The student's function behind a component in this configuration."""
+    return {
+        "activation": f"activations.{config.activation}",
+        "activation_derivative": f"activations.{config.activation}_derivative",
+        "regularized_update": "regularization.regularized_update",
+        "minibatches": "minibatch.minibatches",
+    }[component]
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,12 @@ class MixedComponents:
         return PLAYGROUND if name in self._reference else self._student
 
     def activation(self, name, z, derivative):
-        return self._pick("activation").activation(name, z, derivative)
+        out, der = self._student.activation(name, z, derivative)
+        if {"activation", "activation_derivative"} & self._reference:
+            ref_out, ref_der = PLAYGROUND.activation(name, z, derivative)
+            out = ref_out if "activation" in self._reference else out
+            der = ref_der if "activation_derivative" in self._reference else der
+        return out, der
 
     def regularized_update(self, weights, gradients, learning_rate, rate, kind):
         return self._pick("regularized_update").regularized_update(
@@ -111,7 +121,7 @@ def blame(call_many, runs: Sequence[tuple[TrainConfig, Seed]], matches) -> list[
     replacement by the reference (one at a time) makes `matches(results)` true."""
     trials = train_with_submission(call_many, {name: runs for name in COMPONENTS},
                                    reference={name: [name] for name in COMPONENTS})
-    return [COMPONENT_FUNCTIONS[name] for name, result in trials.items()
+    return [component_function(name, runs[0][0]) for name, result in trials.items()
             if not isinstance(result, BaseException) and matches(result)]
 
 
