@@ -221,6 +221,35 @@ def list_command() -> None:
         click.echo(f"{a.name:<10} {a.title}  [{a.total_points:g} points; {hidden}]")
 
 
+@main.command(name="release")
+@click.argument("assignment")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=pathlib.Path))
+@click.option("--force", is_flag=True,
+              help="Write into DEST even if it is not empty (same-named files are replaced; "
+                   "nothing is deleted).")
+def release_command(assignment, dest, force) -> None:
+    """Write ASSIGNMENT's student repository into DEST (a new or empty folder).
+
+    Starter modules and notebook, README (instructions), .gitignore and a GitHub
+    Actions workflow; never hidden checks or solutions.
+    """
+    from grader.assignment import AssignmentError, find_assignment
+    from grader.release import DestinationError, ReleaseError, release
+
+    try:
+        found = find_assignment(assignment)
+        written = release(found, dest, force=force)
+    except (AssignmentError, DestinationError) as error:
+        raise click.UsageError(str(error)) from None
+    except ReleaseError as error:
+        click.echo(f"hwgrade could not release {assignment} (a problem in the assignment):\n"
+                   f"{error}", err=True)
+        sys.exit(3)
+    click.echo(f"released {found.name} to {dest}:")
+    for path in written:
+        click.echo(f"  {path.relative_to(dest).as_posix()}")
+
+
 @main.command()
 @click.argument("assignment")
 @click.argument("path", required=False, default=".",
@@ -257,6 +286,114 @@ def check(assignment, path, fmt, only, no_hidden) -> None:
     else:
         click.echo(terminal.render(result, color=sys.stdout.isatty()))
     sys.exit(2 if result.error else 0 if result.all_passed else 1)
+
+
+class ShardOption(click.ParamType):
+    """--shard I/N."""
+
+    name = "I/N"
+
+    def convert(self, value, param, ctx):
+        from grader.batch.shards import Shard
+
+        if not isinstance(value, str):
+            return value
+        try:
+            return Shard.parse(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False,
+                                               path_type=pathlib.Path))
+@click.option("-o", "--output", "outdir", required=True,
+              type=click.Path(file_okay=False, path_type=pathlib.Path),
+              help="Output folder: gradebook.csv, results.jsonl, feedback/, summary.txt and "
+                   "the journal a later run resumes from.")
+@click.option("--jobs", type=click.IntRange(1, 512), default=None,
+              help="Submissions graded at once, each in its own grader process.  "
+                   "[default: the CPUs available]")
+@click.option("--force", is_flag=True,
+              help="Regrade everyone, even submissions whose journaled result is current.")
+@click.option("--shard", type=ShardOption(), default=None,
+              help="Grade only shard I of N (a stable share by student id); combine the "
+                   "shards' outputs with `hwgrade merge`.")
+@click.option("--ids", "ids_file", type=click.Path(exists=True, dir_okay=False,
+                                                   path_type=pathlib.Path),
+              help="CSV with a header row: the submission's folder/file name or LMS id, "
+                   "then the student id to use.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress and no summary on the terminal (outputs are still written).")
+def grade(assignment, submissions, outdir, jobs, force, shard, ids_file, quiet) -> None:
+    """Grade every submission in SUBMISSIONS into OUTDIR (resumable; see the README).
+
+    SUBMISSIONS holds a folder or a .zip/.ipynb/.py per student, or a Moodle or
+    Canvas bulk download. Exit code: 0 done, 3 some submissions hit a grader
+    error, 130 interrupted (run the same command again to continue).
+    """
+    import signal
+
+    from grader.assignment import AssignmentError, find_assignment
+    from grader.batch.idmap import MappingError, read_mapping
+    from grader.batch.journal import JournalError
+    from grader.batch.layouts import LayoutError
+    from grader.batch.progress import Progress
+    from grader.batch.run import grade_batch
+    from grader.batch.runner import default_jobs
+
+    try:
+        found = find_assignment(assignment)
+        mapping = read_mapping(ids_file) if ids_file else None
+    except (AssignmentError, MappingError) as error:
+        raise click.UsageError(str(error)) from None
+    jobs = jobs or default_jobs()
+    progress = Progress(label=f"hwgrade grade {found.name}" + (f" (shard {shard})" if shard
+                                                                else ""),
+                        quiet=quiet, jobs=jobs)
+
+    def stop(signum, frame):  # a scheduler's SIGTERM: stop like Ctrl-C, outputs written
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        report = grade_batch(found, submissions, outdir, jobs=jobs, force=force, shard=shard,
+                             mapping=mapping, events=progress)
+    except (LayoutError, JournalError) as error:
+        raise click.UsageError(str(error)) from None
+    finally:
+        progress.close()
+        signal.signal(signal.SIGTERM, previous)
+    if not quiet:
+        click.echo(report.summary, nl=False)
+        click.echo(f"\nThis run: {report.graded_now} graded, {report.failed_now} grader "
+                   f"failure(s), {report.unchanged} unchanged. Outputs in {outdir}")
+    if report.interrupted:
+        click.echo(f"interrupted: {report.graded_now + report.failed_now} submission(s) "
+                   "graded in this run are saved; run the same command again to continue.",
+                   err=True)
+        sys.exit(130)
+    sys.exit(3 if report.grader_errors else 0)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=pathlib.Path))
+@click.option("-o", "--output", "outdir", required=True,
+              type=click.Path(file_okay=False, path_type=pathlib.Path),
+              help="Where the combined outputs go.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the summary.")
+def merge(sources, outdir, quiet) -> None:
+    """Combine the outputs of `hwgrade grade --shard I/N` runs (SOURCES) into OUTDIR."""
+    from grader.batch.merge import MergeError, merge_outdirs
+
+    try:
+        _, summary = merge_outdirs(list(sources), outdir)
+    except MergeError as error:
+        raise click.UsageError(str(error)) from None
+    if not quiet:
+        click.echo(summary, nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

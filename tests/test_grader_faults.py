@@ -18,10 +18,12 @@ from grader.grading import grade_submission
 HERE = Path(__file__).parent
 
 
-def demo_copy(tmp_path: Path, extra_check: str) -> Path:
+def demo_copy(tmp_path: Path, extra_check: str, total: int = 10) -> Path:
     folder = tmp_path / "demo"
     shutil.copytree(HERE / "demo_assignment", folder)
     (folder / "checks" / "test_extra.py").write_text(textwrap.dedent(extra_check))
+    manifest = folder / "assignment.toml"
+    manifest.write_text(manifest.read_text().replace("total = 10", f"total = {total}"))
     return folder
 
 
@@ -33,7 +35,7 @@ def test_a_bug_in_a_check_is_the_graders_error_not_a_failure(tmp_path):
         def test_buggy(submission):
             '''a check with a bug in it'''
             return {}["missing"]
-    """)
+    """, total=11)
     result = grade_submission(find_assignment(str(folder)), HERE / "demo_solution")
     buggy = next(c for c in result.checks if c.name == "buggy")
     assert buggy.status == "error"
@@ -47,6 +49,17 @@ def test_a_check_file_that_does_not_import_stops_with_exit_3(tmp_path):
     result = CliRunner().invoke(main, ["check", str(folder), str(HERE / "demo_solution")])
     assert result.exit_code == 3
     assert "not in your code" in result.output and "nonexistent_module_xyz" in result.output
+
+
+def test_points_that_do_not_add_up_to_the_manifest_total_are_an_assignment_error(tmp_path):
+    folder = demo_copy(tmp_path, "", total=12)
+    result = CliRunner().invoke(main, ["check", str(folder), str(HERE / "demo_solution")])
+    assert result.exit_code == 3
+    assert "worth 10 points, but assignment.toml says 12" in result.output
+    # a partial run (--only, or no hidden checks) is not held to the total
+    result = CliRunner().invoke(main, ["check", str(folder), str(HERE / "demo_solution"),
+                                       "--no-hidden"])
+    assert result.exit_code == 0
 
 
 def test_a_check_without_points_is_an_assignment_error(tmp_path):
