@@ -18,26 +18,30 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def _check_lines(check: CheckResult, width: int, color: bool) -> list[str]:
+def _score(check: CheckResult) -> str:
+    return f"{_points(check.points)}/{_points(check.max_points)}"
+
+
+def _check_lines(check: CheckResult, score_width: int, color: bool) -> list[str]:
     mark, colour = _MARKS[check.status]
     title = check.title + (" (hidden)" if check.hidden else "")
-    score = f"{_points(check.points)}/{_points(check.max_points)}"
-    pad = max(width - len(title) - len(score) - 4, 1)
-    head = f"{click.style(mark, fg=colour) if color else mark} {title}{' ' * pad}{score}"
-    lines = [head]
+    # Points first, right-aligned: titles of any length leave the column intact.
+    shown = click.style(mark, fg=colour) if color else mark
+    lines = [f"{shown} {_score(check):>{score_width}}  {title}"]
     if check.status == "passed":
         return lines
     where = f"{check.function}: " if check.function and check.status == "failed" else ""
-    lines.append(f"    {where}{check.message}")
+    indent = " " * (score_width + 4)
+    lines.append(f"{indent}{where}{check.message}")
     for label, value in (("expected", check.expected), ("got", check.actual),
                          ("input", check.counterexample), ("hint", check.hint)):
         if value:
-            text = f"    {label + ':':<9} {value}"
+            text = f"{indent}{label + ':':<9} {value}"
             lines.append(click.style(text, dim=True) if color and label != "hint" else text)
     return lines
 
 
-def render(result: GradeResult, *, color: bool = False, width: int = 78) -> str:
+def render(result: GradeResult, *, color: bool = False) -> str:
     lines = [f"hwgrade check {result.assignment}: {result.submission.path}"]
     if result.error:
         lines += ["", f"Your submission could not be graded: {result.error}"]
@@ -51,8 +55,9 @@ def render(result: GradeResult, *, color: bool = False, width: int = 78) -> str:
                      "(only imports, functions, classes and constants are graded):")
         lines += [f"    {s}" for s in result.submission.skipped[:10]]
     lines.append("")
+    score_width = max((len(_score(c)) for c in result.checks), default=0)
     for check in result.checks:
-        lines += _check_lines(check, width, color)
+        lines += _check_lines(check, score_width, color)
     counts = result.counts()
     summary = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if n)
     total = f"Score: {_points(result.score)}/{_points(result.max_score)}"
