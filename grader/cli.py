@@ -221,6 +221,39 @@ def list_command() -> None:
         click.echo(f"{a.name:<10} {a.title}  [{a.total_points:g} points; {hidden}]")
 
 
+@main.command()
+@click.argument("assignment")
+@click.option("--seeds", type=click.IntRange(1, 10_000), default=64, show_default=True,
+              help="Seeds per configuration.")
+@click.option("--epochs", type=click.IntRange(1, 100_000), default=None,
+              help="Epochs per run.  [default: the manifest's]")
+@click.option("--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
+              show_default=True, help="Processes to train in.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="Where to write.  [default: reference.json beside the manifest]")
+def calibrate(assignment, seeds, epochs, jobs, output) -> None:
+    """Measure the reference distribution of ASSIGNMENT's experiments with the
+    course's reference solution (solutions/NAME/) and write reference.json."""
+    from grader.assignment import AssignmentError, find_assignment
+    from grader.experiments import calibrate as cal
+
+    try:
+        found = find_assignment(assignment)
+        if "experiments" not in found.settings:
+            raise AssignmentError(f"{found.name} has no [experiments] in its manifest")
+        cal.solution_dir(found)
+    except (AssignmentError, FileNotFoundError) as error:
+        raise click.UsageError(str(error)) from None
+    grid_size = len(cal.experiment_grid(found.settings["experiments"]))
+    with click.progressbar(length=grid_size, label=f"calibrating {found.name}",
+                           file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
+        data = cal.calibrate(found, seeds=seeds, epochs=epochs, jobs=jobs, progress=bar.update)
+    path = output or found.root / cal.REFERENCE_FILE
+    cal.write_reference(data, path)
+    click.echo(f"wrote {path}: {grid_size} configurations x {seeds} seeds x "
+               f"{data['epochs']} epochs")
+
+
 @main.command(name="release")
 @click.argument("assignment")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=pathlib.Path))
@@ -250,29 +283,62 @@ def release_command(assignment, dest, force) -> None:
         click.echo(f"  {path.relative_to(dest).as_posix()}")
 
 
+@main.command(name="gradescope")
+@click.argument("assignment")
+@click.option("-o", "--output", "dest", required=True,
+              type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="The bundle to write, e.g. autograder.zip.")
+def gradescope_command(assignment, dest) -> None:
+    """Write ASSIGNMENT's Gradescope autograder (a .zip, hidden checks included).
+
+    Upload it under Configure Autograder; each submission is then graded with
+    `hwgrade check --format gradescope` into results.json.
+    """
+    from grader.assignment import AssignmentError, find_assignment
+    from grader.gradescope_bundle import BundleError, write_bundle
+
+    try:
+        found = find_assignment(assignment)
+        names = write_bundle(found, dest)
+    except (AssignmentError, BundleError) as error:
+        raise click.UsageError(str(error)) from None
+    except OSError as error:
+        raise click.UsageError(f"cannot write {dest}: {error.strerror or error}") from None
+    hidden = sum(n.startswith("assignment/hidden/") for n in names)
+    click.echo(f"wrote {dest}: setup.sh, run_autograder and {found.name} "
+               f"({len(names) - 2} files, {hidden} of them hidden checks)")
+
+
 @main.command()
 @click.argument("assignment")
 @click.argument("path", required=False, default=".",
                 type=click.Path(exists=True, path_type=pathlib.Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Report format.")
+@click.option("--format", "fmt", default="text", show_default=True,
+              type=click.Choice(["text", "json", "junit", "github", "gradescope"]),
+              help="Report format: text, json (the result model), junit (JUnit XML), github "
+                   "(GitHub Actions annotations and job summary), gradescope (results.json).")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="Write the report to this file (atomically, UTF-8); stdout then gets a "
+                   "one-line summary.")
 @click.option("--only", multiple=True, metavar="NAME",
               help="Run only this check (repeat for several).")
 @click.option("--no-hidden", is_flag=True,
               help="Leave out hidden checks even where they are present.")
-def check(assignment, path, fmt, only, no_hidden) -> None:
+def check(assignment, path, fmt, output, only, no_hidden) -> None:
     """Grade the submission at PATH (a folder, .ipynb or .zip; default: here).
 
     Exit code: 0 all checks passed, 1 some did not, 2 usage or submission error.
     """
     from grader.assignment import AssignmentError, find_assignment
     from grader.grading import GraderError, UnknownCheck, grade_submission
-    from grader.report import terminal
+    from grader.report import github, render, summary_line, write_atomic
 
     try:
         found = find_assignment(assignment)
     except AssignmentError as error:
         raise click.UsageError(str(error)) from None
+    if output is not None and not output.absolute().parent.is_dir():  # before grading, not after
+        raise click.UsageError(f"cannot write {output}: its folder does not exist")
     try:
         result = grade_submission(found, path, only=only, include_hidden=not no_hidden)
     except UnknownCheck as error:
@@ -281,10 +347,18 @@ def check(assignment, path, fmt, only, no_hidden) -> None:
         click.echo(f"hwgrade could not grade (a problem in the grader or the assignment, "
                    f"not in your code):\n{error}", err=True)
         sys.exit(3)
-    if fmt == "json":
-        click.echo(result.to_json())
+    text = render(result, fmt, color=output is None and sys.stdout.isatty())
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
     else:
-        click.echo(terminal.render(result, color=sys.stdout.isatty()))
+        try:
+            write_atomic(output, text if text.endswith("\n") else text + "\n")
+        except OSError as error:
+            click.echo(f"hwgrade could not write {output}: {error.strerror or error}", err=True)
+            sys.exit(2)
+        click.echo(f"{summary_line(result)} -> {output}")
+    if fmt == "github":
+        github.append_step_summary(result)
     sys.exit(2 if result.error else 0 if result.all_passed else 1)
 
 

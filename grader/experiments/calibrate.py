@@ -1,0 +1,138 @@
+"""`hwgrade calibrate`: the reference distribution of an assignment's experiments.
+
+Runs the manifest's experiment grid with the course's reference solution
+(solutions/<assignment>/, the instructor's own code, imported in-process: this
+is not grading) over many seeds and writes reference.json next to the
+manifest: per configuration, the final train and test loss as quantiles over
+seeds, the divergence count, and the median loss curve. The same solution,
+seeds and hwgrade version always write the same bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import multiprocessing
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader import __version__
+from grader.assignment import Assignment
+from grader.experiments.run import experiment_grid
+from grader.playground.config import TrainConfig
+from grader.playground.engine import train
+
+REFERENCE_FILE = "reference.json"
+QUANTILES = {"p10": 10, "p25": 25, "median": 50, "p75": 75, "p90": 90}
+CURVE_EVERY = 10  # epochs between the stored points of the median curve
+
+
+class SolutionComponents:
+    """The engine's components served by the reference solution's modules."""
+
+    scalar_hyperparameters = True  # the contract's functions take plain numbers
+
+    def __init__(self, solution_dir: Path) -> None:
+        self.solution_dir = solution_dir
+        self._modules = {name: _load(solution_dir, name)
+                         for name in ("activations", "regularization", "minibatch")}
+
+    def activation(self, name, z, derivative):
+        module = self._modules["activations"]
+        out = getattr(module, name)(z)
+        return out, (getattr(module, f"{name}_derivative")(z) if derivative else None)
+
+    def regularized_update(self, weights, gradients, learning_rate, rate, kind):
+        update = self._modules["regularization"].regularized_update
+        return [update(w, g, learning_rate, rate, kind)
+                for w, g in zip(weights, gradients, strict=True)]
+
+    def minibatches(self, n_samples, batch_size):
+        return self._modules["minibatch"].minibatches(n_samples, batch_size)
+
+
+def _load(folder: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_hwgrade_solution_{name}",
+                                                  folder / f"{name}.py")
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    # The solution's modules import each other by their plain names.
+    sys.path.insert(0, str(folder))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module
+
+
+def solution_dir(assignment: Assignment) -> Path:
+    """solutions/<name>/ in the course repository that holds the assignment."""
+    for parent in assignment.root.resolve().parents:
+        candidate = parent / "solutions" / assignment.name
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"no solutions/{assignment.name}/ above {assignment.root}")
+
+
+def _train_config(args: tuple[Path, TrainConfig, Sequence[int]]) -> list[Any]:
+    folder, config, seeds = args
+    return train([(config, s) for s in seeds], components=SolutionComponents(folder))
+
+
+def _summary(values: np.ndarray) -> dict[str, float]:
+    return {k: round(float(np.percentile(values, q)), 6) for k, q in QUANTILES.items()} | {
+        "mean": round(float(values.mean()), 6), "std": round(float(values.std()), 6)}
+
+
+def calibrate(assignment: Assignment, *, seeds: int = 64, epochs: int | None = None,
+              jobs: int = 1, progress: Callable[[int], None] | None = None,
+              only: Sequence[int] | None = None) -> dict[str, Any]:
+    """The reference distribution as plain data (see the module docstring);
+    `only` limits it to these positions of the grid (to re-check a shipped file)."""
+    import dataclasses
+
+    settings = assignment.settings["experiments"]
+    epochs = int(settings["epochs"] if epochs is None else epochs)
+    folder = solution_dir(assignment)
+    grid = experiment_grid(settings)
+    if only is not None:
+        grid = [grid[i] for i in only]
+    seed_list = list(range(seeds))
+    work = [(folder, dataclasses.replace(e.config, epochs=epochs), seed_list) for e in grid]
+    context = multiprocessing.get_context("spawn" if sys.platform == "win32" else "forkserver")
+    entries = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        for experiment, results in zip(grid, pool.map(_train_config, work), strict=True):
+            finals = np.array([r.final for r in results if r.diverged_at is None]).reshape(-1, 2)
+            curves = np.array([r.curve for r in results if r.diverged_at is None])
+            median_curve = (np.median(curves[:, CURVE_EVERY - 1::CURVE_EVERY], axis=0)
+                            if len(curves) else np.zeros((0, 2)))
+            entries.append({
+                "exercise": experiment.exercise,
+                "config": experiment.config.to_dict() | {"epochs": epochs},
+                "runs": len(results),
+                "diverged": sum(r.diverged_at is not None for r in results),
+                "final_train": _summary(finals[:, 0]) if len(finals) else None,
+                "final_test": _summary(finals[:, 1]) if len(finals) else None,
+                "median_curve_every": CURVE_EVERY,
+                "median_curve": [[round(float(a), 6), round(float(b), 6)]
+                                 for a, b in median_curve],
+            })
+            if progress is not None:
+                progress(1)
+    return {"format": 1, "assignment": assignment.name, "hwgrade": __version__,
+            "seeds": seed_list, "epochs": epochs, "experiments": entries}
+
+
+def write_reference(data: dict[str, Any], path: Path) -> None:
+    text = json.dumps(data, indent=1, sort_keys=True, allow_nan=False) + "\n"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
