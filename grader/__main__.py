@@ -8,7 +8,7 @@ import sys
 # the grader's own imports.
 sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
 
-from grader.cli import main  # noqa: E402
+from grader.cli import run  # noqa: E402
 
 if __name__ == "__main__":
-    main()
+    run()

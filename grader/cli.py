@@ -470,5 +470,19 @@ def merge(sources, outdir, quiet) -> None:
         click.echo(summary, nl=False)
 
 
+def run() -> None:
+    """The console script: click's own errors keep their exit codes; anything else
+    is hwgrade's bug, said as such (exit 3), with the traceback only on request."""
+    try:
+        main()
+    except Exception as error:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("HWGRADE_DEBUG"):
+            raise
+        click.echo(f"hwgrade failed with an internal error ({type(error).__name__}: {error}). "
+                   "This is a bug in hwgrade, not in your submission; set HWGRADE_DEBUG=1 "
+                   "to see the traceback and please report it.", err=True)
+        sys.exit(3)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -7,6 +7,7 @@ import platform
 import tempfile
 import time
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 from grader import __version__
@@ -72,6 +73,8 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
         result = _result(assignment, list(plugin.results.values()), _info(path, staged),
                          start=start, pending=0 if hidden or only else assignment.hidden_points)
         result.protections = protections
+        result.locations = {name: asdict(where)
+                            for name, where in sorted(staged.function_locations.items())}
         result.timings["worker_wait"] = round(stats.wait_seconds, 6)
         result.timings["worker_round_trips"] = stats.round_trips
         return result

@@ -7,7 +7,7 @@ module of the manifest, copied as they are), the starter notebook
 (<name>.ipynb, built at release time by the assignment's make_notebook.py),
 README.md (the instructions, zh-TW first, then English, after a short note on
 the repository), a .gitignore and a GitHub Actions workflow that installs
-hwgrade and runs `hwgrade check <name>`.
+hwgrade and runs `hwgrade check <name> --format github`.
 
 What never goes in: hidden/ and solutions/ (nothing is read from them), and
 not the public checks either: they ship inside the hwgrade wheel, which is
@@ -193,9 +193,11 @@ jobs:
         run: |
           python -m pip install {shlex.quote(INSTALL_SPEC)}
       - name: hwgrade check {assignment.name}
-        # A later hwgrade adds `--format github` (annotations, job summary): this line changes then.
+        # --format github: the usual report in the log, each failed check as an annotation
+        # on your function, and the score table on the run's summary page. The grade here
+        # is advisory (this machine is yours to change); your instructor's run decides.
         run: |
-          hwgrade check {assignment.name}
+          hwgrade check {assignment.name} --format github
 """
 
 

@@ -56,6 +56,10 @@ class GradeResult:
     submission: SubmissionInfo
     pending_points: float = 0.0  # points of hidden checks that this run could not include
     error: str | None = None  # a submission error that stopped grading (exit code 2)
+    # Where the student defined each function, "activations.sigmoid" -> {"path", "cell", "line"}
+    # (path as the student knows it; cell for notebooks, else None): what CI annotations
+    # point at. Optional, so results written before it existed still load.
+    locations: dict[str, dict[str, Any]] = field(default_factory=dict)
     experiments: list[dict[str, Any]] = field(default_factory=list)
     protections: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)

@@ -126,3 +126,13 @@ def test_real_subprocess_python_m_grader():
     bad = subprocess.run([sys.executable, "-m", "grader", "play", "--batch-size", "0"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_an_internal_error_is_reported_as_hwgrades_bug_without_traceback():
+    code = ("import grader.cli as cli\n"
+            "def boom():\n    raise KeyError('oops')\n"
+            "cli.main = boom\ncli.run()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 3
+    assert "bug in hwgrade" in proc.stderr and "Traceback" not in proc.stderr

@@ -88,8 +88,8 @@ def test_workflow_installs_hwgrade_and_runs_the_check(released):
     assert 'python-version: "3.11"' in text
     assert "python -m pip install hwgrade\n" in text
     commands = [line.strip() for line in text.splitlines() if line.strip().startswith("hwgrade")]
-    assert commands == ["hwgrade check day65"]  # --format github only in a comment, for now
-    assert "--format github" in text
+    assert commands == ["hwgrade check day65 --format github"]  # annotations, job summary
+    assert "advisory" in text
 
 
 def workflow_steps(text: str) -> list[dict]:
@@ -104,7 +104,7 @@ def test_workflow_is_valid_yaml(released):
     steps = workflow_steps((released / ".github/workflows/hwgrade.yml").read_text("utf-8"))
     assert steps[1]["with"]["python-version"] == "3.11"
     assert [s["run"].strip() for s in steps if "run" in s] == [
-        "python -m pip install hwgrade", "hwgrade check day65"]
+        "python -m pip install hwgrade", "hwgrade check day65 --format github"]
 
 
 def test_a_course_install_spec_is_quoted_for_the_shell(monkeypatch):

@@ -25,7 +25,9 @@ def sample() -> GradeResult:
                         needs=["b"], hidden=True),
         ],
         submission=SubmissionInfo(path="sub", kind="folder", sha256="ab" * 32),
-        pending_points=3, timings={"total": 1.5})
+        pending_points=3, timings={"total": 1.5},
+        locations={"m.b": {"path": "sub/m.py", "cell": None, "line": 4},
+                   "m.c": {"path": "sub/hw.ipynb", "cell": 3, "line": 2}})
 
 
 def test_json_validates_against_the_schema_and_round_trips():
@@ -33,6 +35,20 @@ def test_json_validates_against_the_schema_and_round_trips():
     jsonschema.validate(data, SCHEMA)
     assert data["schema_version"] == SCHEMA_VERSION
     assert GradeResult.from_dict(data) == sample()
+
+
+def test_results_written_before_locations_existed_still_load():
+    data = json.loads(sample().to_json())
+    del data["locations"]
+    jsonschema.validate(data, SCHEMA)
+    assert GradeResult.from_dict(data).locations == {}
+
+
+def test_a_location_needs_path_cell_and_line():
+    data = json.loads(sample().to_json())
+    del data["locations"]["m.b"]["line"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, SCHEMA)
 
 
 def test_without_timings_leaves_out_only_durations():
