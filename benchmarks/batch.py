@@ -37,16 +37,19 @@ DAY65_MIX = {
     "alt_clipped": DAY65_SUBMISSIONS / "alternatives" / "clipped_and_scalar",
     "alt_masks": DAY65_SUBMISSIONS / "alternatives" / "masks_and_split",
     "alt_notebook": DAY65_SUBMISSIONS / "alternatives" / "notebook",
-    "mut_relu_in_place": DAY65_SUBMISSIONS / "mutants" / "relu_in_place",
-    "mut_sigmoid_float32": DAY65_SUBMISSIONS / "mutants" / "sigmoid_float32",
-    "mut_update_no_l1_clip": DAY65_SUBMISSIONS / "mutants" / "update_no_l1_clip",
-    "mut_minibatch_off_by_one": DAY65_SUBMISSIONS / "mutants" / "minibatch_off_by_one_long",
 }
+DAY65_MUTANTS = ["relu_in_place", "sigmoid_float32", "update_no_l1_clip",
+                 "minibatch_off_by_one_long"]
 
 
 def build_day65(root: Path) -> Path:
+    sys.path.insert(0, str(DAY65_SUBMISSIONS))
+    import mutants  # tests/day65_submissions/mutants.py
+
     for name, source in DAY65_MIX.items():
         shutil.copytree(source, root / name)
+    for name in DAY65_MUTANTS:
+        mutants.build(name, root).rename(root / f"mut_{name}")
     return ROOT / "assignments" / "day65"
 
 

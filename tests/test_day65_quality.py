@@ -15,15 +15,15 @@ import pytest
 
 from grader.assignment import MANIFEST, find_assignment
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+sys.path.insert(0, str(Path(__file__).parent / "day65_submissions"))
+import mutants  # noqa: E402  (tests/day65_submissions/mutants.py)
+
+sys.path.pop(0)
 
 ROOT = Path(__file__).parents[1]
 DAY65 = ROOT / "assignments" / "day65"
 SUBMISSIONS = Path(__file__).parent / "day65_submissions"
-MUTANTS = tomllib.loads((SUBMISSIONS / "mutants.toml").read_text(encoding="utf-8"))
+MUTANTS = mutants.MUTANTS
 ALTERNATIVES = sorted(p.name for p in (SUBMISSIONS / "alternatives").iterdir() if p.is_dir())
 
 
@@ -35,12 +35,20 @@ def grade(path: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def graded() -> dict[str, dict]:
+def mutant_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("mutants")
+    for name in MUTANTS:
+        mutants.build(name, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded(mutant_dir) -> dict[str, dict]:
     """Every submission graded once, two at a time (one worker each)."""
     paths = {"solution": ROOT / "solutions" / "day65",
              "starter": DAY65 / "starter",
              **{f"alternative/{n}": SUBMISSIONS / "alternatives" / n for n in ALTERNATIVES},
-             **{f"mutant/{n}": SUBMISSIONS / "mutants" / n for n in MUTANTS}}
+             **{f"mutant/{n}": mutant_dir / n for n in MUTANTS}}
     with ThreadPoolExecutor(2) as pool:
         return dict(zip(paths, pool.map(grade, paths.values()), strict=True))
 
@@ -91,14 +99,22 @@ def test_starter_gets_zero_with_a_reason_per_check(graded):
 
 
 @pytest.mark.slow
-def test_grading_twice_gives_identical_results(graded):
-    again = grade(SUBMISSIONS / "mutants" / "update_derivative_after_step")
+def test_grading_twice_gives_identical_results(graded, mutant_dir):
+    again = grade(mutant_dir / "update_derivative_after_step")
     first = graded["mutant/update_derivative_after_step"]
     for result in (first, again):
         result.pop("timings")
         for c in result["checks"]:
             c.pop("duration")
     assert first == again
+
+
+def test_every_mutant_applies_to_the_current_solution(tmp_path):
+    for name in MUTANTS:
+        folder = mutants.build(name, tmp_path)
+        changed = [f.name for f in folder.glob("*.py")
+                   if f.read_text() != (mutants.SOLUTION / f.name).read_text()]
+        assert changed == [MUTANTS[name]["file"]], name
 
 
 def test_manifest_is_the_assignments():
