@@ -138,8 +138,14 @@ def build_notebook(source: Path | None = None) -> nbformat.NotebookNode:
     cells.append(v4.new_code_cell(PLOT))
     cells.append(v4.new_markdown_cell(CHECK))
     cells.append(v4.new_code_cell("!hwgrade check day65 day65.ipynb"))
+    return assemble(cells, "day65")
+
+
+def assemble(cells: list, id_prefix: str) -> nbformat.NotebookNode:
+    """A notebook of these cells with fixed ids and a Python 3 kernel: the same
+    input always gives the same file."""
     for number, cell in enumerate(cells, start=1):
-        cell["id"] = f"day65-{number:02d}"  # nbformat would draw random ids
+        cell["id"] = f"{id_prefix}-{number:02d}"  # nbformat would draw random ids
     nb = v4.new_notebook(cells=cells)
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},

@@ -104,14 +104,18 @@ def build_notebook() -> nbformat.NotebookNode:
         v4.new_code_cell(PLOT_LOSS),
         v4.new_code_cell(GRADE),
     ]
-    for number, cell in enumerate(cells, start=1):
-        cell["id"] = f"day65-alt-{number:02d}"  # nbformat would draw random ids
-    nb = v4.new_notebook(cells=cells)
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    return nb
+    return _assemble(cells, "day65-alt")
+
+
+def _assemble(cells, id_prefix):
+    """The starter notebook's own assembly (assignments/day65/make_notebook.py)."""
+    import importlib.util
+
+    path = HERE.parents[1] / "assignments" / "day65" / "make_notebook.py"
+    spec = importlib.util.spec_from_file_location("_day65_make_notebook", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.assemble(cells, id_prefix)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -233,69 +233,25 @@ def check_input_handling(submission, name):
                      hint="An empty array in gives an empty array of the same shape out.")
 
 
-@pytest.mark.points(1)
-@pytest.mark.function("activations.sigmoid")
-@pytest.mark.depends("sigmoid_values")
-def test_sigmoid_input_handling(submission):
-    """sigmoid takes float32, 0-d, empty and Python-float z, returns float64, leaves z alone"""
-    check_input_handling(submission, "sigmoid")
+def input_handling_check(name):
+    """The input-handling check of one activation function (the eight are alike)."""
+
+    @pytest.mark.points(1)
+    @pytest.mark.function(f"activations.{name}")
+    @pytest.mark.depends(f"{name}_values")
+    def check(submission):
+        check_input_handling(submission, name)
+
+    check.__doc__ = (f"{name} takes float32, 0-d, empty and Python-float z, returns float64, "
+                     "leaves z alone")
+    return check
 
 
-@pytest.mark.points(1)
-@pytest.mark.function("activations.sigmoid_derivative")
-@pytest.mark.depends("sigmoid_derivative_values")
-def test_sigmoid_derivative_input_handling(submission):
-    """sigmoid_derivative takes float32, 0-d, empty and Python-float z, returns float64,
-    leaves z alone"""
-    check_input_handling(submission, "sigmoid_derivative")
-
-
-@pytest.mark.points(1)
-@pytest.mark.function("activations.tanh")
-@pytest.mark.depends("tanh_values")
-def test_tanh_input_handling(submission):
-    """tanh takes float32, 0-d, empty and Python-float z, returns float64, leaves z alone"""
-    check_input_handling(submission, "tanh")
-
-
-@pytest.mark.points(1)
-@pytest.mark.function("activations.tanh_derivative")
-@pytest.mark.depends("tanh_derivative_values")
-def test_tanh_derivative_input_handling(submission):
-    """tanh_derivative takes float32, 0-d, empty and Python-float z, returns float64,
-    leaves z alone"""
-    check_input_handling(submission, "tanh_derivative")
-
-
-@pytest.mark.points(1)
-@pytest.mark.function("activations.relu")
-@pytest.mark.depends("relu_values")
-def test_relu_input_handling(submission):
-    """relu takes float32, 0-d, empty and Python-float z, returns float64, leaves z alone"""
-    check_input_handling(submission, "relu")
-
-
-@pytest.mark.points(1)
-@pytest.mark.function("activations.relu_derivative")
-@pytest.mark.depends("relu_derivative_values")
-def test_relu_derivative_input_handling(submission):
-    """relu_derivative takes float32, 0-d, empty and Python-float z, returns float64,
-    leaves z alone"""
-    check_input_handling(submission, "relu_derivative")
-
-
-@pytest.mark.points(1)
-@pytest.mark.function("activations.linear")
-@pytest.mark.depends("linear_values")
-def test_linear_input_handling(submission):
-    """linear takes float32, 0-d, empty and Python-float z, returns float64, leaves z alone"""
-    check_input_handling(submission, "linear")
-
-
-@pytest.mark.points(1)
-@pytest.mark.function("activations.linear_derivative")
-@pytest.mark.depends("linear_derivative_values")
-def test_linear_derivative_input_handling(submission):
-    """linear_derivative takes float32, 0-d, empty and Python-float z, returns float64,
-    leaves z alone"""
-    check_input_handling(submission, "linear_derivative")
+test_sigmoid_input_handling = input_handling_check("sigmoid")
+test_sigmoid_derivative_input_handling = input_handling_check("sigmoid_derivative")
+test_tanh_input_handling = input_handling_check("tanh")
+test_tanh_derivative_input_handling = input_handling_check("tanh_derivative")
+test_relu_input_handling = input_handling_check("relu")
+test_relu_derivative_input_handling = input_handling_check("relu_derivative")
+test_linear_input_handling = input_handling_check("linear")
+test_linear_derivative_input_handling = input_handling_check("linear_derivative")
