@@ -93,6 +93,23 @@ class Regularization(click.ParamType):
 POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
+def lang_option(command):
+    """--lang for the commands whose output students read; unset means the locale's."""
+    from grader.i18n import LANGS
+
+    return click.option(
+        "--lang", type=click.Choice(LANGS), default=None,
+        help="Language of the student-facing texts (titles, messages, hints, report).  "
+             "[default: from the locale: LC_ALL, LC_MESSAGES, LANG; zh* is zh-TW, else en]",
+    )(command)
+
+
+def _lang(value: str | None) -> str:
+    from grader.i18n import lang_from_env
+
+    return value or lang_from_env()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hwgrade")
 def main() -> None:
@@ -252,6 +269,7 @@ def calibrate(assignment, seeds, epochs, jobs, output) -> None:
     cal.write_reference(data, path)
     click.echo(f"wrote {path}: {grid_size} configurations x {seeds} seeds x "
                f"{data['epochs']} epochs")
+    click.echo(cal.describe_judging(data, found.settings["experiments"]))
 
 
 @main.command(name="release")
@@ -288,7 +306,8 @@ def release_command(assignment, dest, force) -> None:
 @click.option("-o", "--output", "dest", required=True,
               type=click.Path(dir_okay=False, path_type=pathlib.Path),
               help="The bundle to write, e.g. autograder.zip.")
-def gradescope_command(assignment, dest) -> None:
+@lang_option
+def gradescope_command(assignment, dest, lang) -> None:
     """Write ASSIGNMENT's Gradescope autograder (a .zip, hidden checks included).
 
     Upload it under Configure Autograder; each submission is then graded with
@@ -299,7 +318,7 @@ def gradescope_command(assignment, dest) -> None:
 
     try:
         found = find_assignment(assignment)
-        names = write_bundle(found, dest)
+        names = write_bundle(found, dest, lang=_lang(lang))
     except (AssignmentError, BundleError) as error:
         raise click.UsageError(str(error)) from None
     except OSError as error:
@@ -314,9 +333,10 @@ def gradescope_command(assignment, dest) -> None:
 @click.argument("path", required=False, default=".",
                 type=click.Path(exists=True, path_type=pathlib.Path))
 @click.option("--format", "fmt", default="text", show_default=True,
-              type=click.Choice(["text", "json", "junit", "github", "gradescope"]),
+              type=click.Choice(["text", "json", "junit", "github", "gradescope", "html"]),
               help="Report format: text, json (the result model), junit (JUnit XML), github "
-                   "(GitHub Actions annotations and job summary), gradescope (results.json).")
+                   "(GitHub Actions annotations and job summary), gradescope (results.json), "
+                   "html (a self-contained page with the experiments' plots).")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=pathlib.Path),
               help="Write the report to this file (atomically, UTF-8); stdout then gets a "
                    "one-line summary.")
@@ -324,7 +344,8 @@ def gradescope_command(assignment, dest) -> None:
               help="Run only this check (repeat for several).")
 @click.option("--no-hidden", is_flag=True,
               help="Leave out hidden checks even where they are present.")
-def check(assignment, path, fmt, output, only, no_hidden) -> None:
+@lang_option
+def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
     """Grade the submission at PATH (a folder, .ipynb or .zip; default: here).
 
     Exit code: 0 all checks passed, 1 some did not, 2 usage or submission error.
@@ -333,6 +354,7 @@ def check(assignment, path, fmt, output, only, no_hidden) -> None:
     from grader.grading import GraderError, UnknownCheck, grade_submission
     from grader.report import github, render, summary_line, write_atomic
 
+    lang = _lang(lang)
     try:
         found = find_assignment(assignment)
     except AssignmentError as error:
@@ -340,12 +362,14 @@ def check(assignment, path, fmt, output, only, no_hidden) -> None:
     if output is not None and not output.absolute().parent.is_dir():  # before grading, not after
         raise click.UsageError(f"cannot write {output}: its folder does not exist")
     try:
-        result = grade_submission(found, path, only=only, include_hidden=not no_hidden)
+        result = grade_submission(found, path, only=only, include_hidden=not no_hidden,
+                                  lang=lang)
     except UnknownCheck as error:
         raise click.UsageError(str(error)) from None
     except GraderError as error:
-        click.echo(f"hwgrade could not grade (a problem in the grader or the assignment, "
-                   f"not in your code):\n{error}", err=True)
+        from grader.i18n import label
+
+        click.echo(f"{label('cli.grader_problem', lang)}\n{error}", err=True)
         sys.exit(3)
     text = render(result, fmt, color=output is None and sys.stdout.isatty())
     if output is None:
@@ -400,7 +424,8 @@ class ShardOption(click.ParamType):
                    "then the student id to use.")
 @click.option("-q", "--quiet", is_flag=True,
               help="No progress and no summary on the terminal (outputs are still written).")
-def grade(assignment, submissions, outdir, jobs, force, shard, ids_file, quiet) -> None:
+@lang_option
+def grade(assignment, submissions, outdir, jobs, force, shard, ids_file, quiet, lang) -> None:
     """Grade every submission in SUBMISSIONS into OUTDIR (resumable; see the README).
 
     SUBMISSIONS holds a folder or a .zip/.ipynb/.py per student, or a Moodle or
@@ -433,7 +458,7 @@ def grade(assignment, submissions, outdir, jobs, force, shard, ids_file, quiet) 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         report = grade_batch(found, submissions, outdir, jobs=jobs, force=force, shard=shard,
-                             mapping=mapping, events=progress)
+                             mapping=mapping, events=progress, lang=_lang(lang))
     except (LayoutError, JournalError) as error:
         raise click.UsageError(str(error)) from None
     finally:

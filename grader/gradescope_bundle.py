@@ -6,7 +6,8 @@ The zip holds, at its root (Gradescope unpacks it into /autograder/source):
   setup.sh         run once when Gradescope builds the image: a virtual environment
                    in /autograder/hwgrade-venv with hwgrade (release.INSTALL_SPEC)
   run_autograder   run per submission: `hwgrade check` with every check, hidden ones
-                   included, writing /autograder/results/results.json
+                   included, writing /autograder/results/results.json in the bundle's
+                   language (--lang when it was built; $HWGRADE_LANG overrides it)
   assignment/      the assignment folder, hidden/ included (Gradescope's copy is the
                    instructor's, never the students'); caches left out
 The zip is reproducible: same assignment, same bytes (fixed order and timestamps).
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from grader import release
 from grader.assignment import Assignment
+from grader.i18n import DEFAULT_LANG, LANGS
 from grader.report.common import write_atomic_bytes
 
 FOLDER = "assignment"  # where the assignment goes inside the bundle (and /autograder/source)
@@ -51,7 +53,10 @@ python3 -m venv {VENV}
 """
 
 
-RUN = f"""\
+def run_script(lang: str) -> str:
+    """run_autograder, grading in `lang` (grader.i18n.LANGS) unless $HWGRADE_LANG says
+    otherwise: Gradescope's machine has no locale of the course's, so it is written here."""
+    return f"""\
 #!/usr/bin/env bash
 # Gradescope runs this for every submission: grade it with every check, hidden ones
 # included, into results/results.json. Paths can be moved (the tests run this on a
@@ -61,6 +66,8 @@ RUN = f"""\
 #   HWGRADE_SUBMISSION  the student's files      (default $HWGRADE_AUTOGRADER/submission)
 #   HWGRADE_RESULTS     where results.json goes  (default $HWGRADE_AUTOGRADER/results)
 #   HWGRADE_CMD         the hwgrade command      (default the one setup.sh installed)
+#   HWGRADE_LANG        the feedback's language  (default {lang}, chosen when the bundle
+#                       was built: en or zh-TW)
 set -uo pipefail
 root="${{HWGRADE_AUTOGRADER:-/autograder}}"
 source_dir="${{HWGRADE_SOURCE:-$root/source}}"
@@ -85,7 +92,7 @@ shopt -u nullglob nocaseglob
 if [ "${{#code[@]}}" -eq 0 ] && [ "${{#zips[@]}}" -eq 1 ]; then target="${{zips[0]}}"; fi
 
 "${{hwgrade[@]}}" check "$source_dir/{FOLDER}" "$target" --format gradescope \\
-    --output "$results/results.json"
+    --lang "${{HWGRADE_LANG:-{lang}}}" --output "$results/results.json"
 status=$?
 # 0 all passed, 1 some did not, 2 the submission could not be graded (results.json
 # says why). Anything else means the grader or the assignment is broken: no
@@ -97,15 +104,21 @@ exit "$(( status == 0 ? 3 : status ))"
 """
 
 
-def bundle_files(assignment: Assignment) -> dict[str, tuple[bytes, int]]:
+RUN = run_script(DEFAULT_LANG)  # the English one
+
+
+def bundle_files(assignment: Assignment,
+                 lang: str = DEFAULT_LANG) -> dict[str, tuple[bytes, int]]:
     """Every file of the bundle: its name in the zip -> (bytes, Unix mode)."""
+    if lang not in LANGS:
+        raise BundleError(f"unknown language {lang!r}; choose from {', '.join(LANGS)}")
     if assignment.hidden_points and not assignment.has_hidden_checks:
         raise BundleError(
             f"{assignment.root} has no hidden checks, but assignment.toml gives them "
             f"{assignment.hidden_points:g} points: build the bundle from the course's copy "
             "of the assignment (the installed hwgrade never has hidden/)")
     files = {"setup.sh": (setup_script().encode(), 0o755),
-             "run_autograder": (RUN.encode(), 0o755)}
+             "run_autograder": (run_script(lang).encode(), 0o755)}
     root = assignment.root
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
@@ -118,8 +131,8 @@ def bundle_files(assignment: Assignment) -> dict[str, tuple[bytes, int]]:
     return files
 
 
-def write_bundle(assignment: Assignment, dest: Path) -> list[str]:
-    """Write the bundle to dest (a .zip); return the names in it."""
+def write_bundle(assignment: Assignment, dest: Path, *, lang: str = DEFAULT_LANG) -> list[str]:
+    """Write the bundle to dest (a .zip), grading in lang; return the names in it."""
     dest = Path(dest)
     root = assignment.root.resolve()
     target = dest.resolve()
@@ -127,7 +140,7 @@ def write_bundle(assignment: Assignment, dest: Path) -> list[str]:
         raise BundleError(f"{dest} is inside the assignment's folder; write it elsewhere")
     if dest.is_dir():
         raise BundleError(f"{dest} is a folder; give the .zip file to write")
-    files = bundle_files(assignment)
+    files = bundle_files(assignment, lang)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, (data, mode) in files.items():

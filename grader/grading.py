@@ -1,4 +1,9 @@
-"""Grade one submission: stage it, start its worker, run the checks, build the result."""
+"""Grade one submission: stage it, start its worker, run the checks, build the result.
+
+Student-facing texts are grader.i18n Messages until the result is complete; then they
+are rendered, once, in the language asked for (lang), which the result records. So the
+JSON and every rendering of it speak that language, and scores do not depend on it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from grader import __version__
 from grader.assignment import Assignment
 from grader.checks.plugin import GradingPlugin, run_checks
 from grader.checks.proxy import SubmissionProxy
+from grader.i18n import DEFAULT_LANG, GRADER, Translator
 from grader.results import CheckResult, GradeResult, SubmissionInfo
 from grader.submission import Requirement, StagedSubmission, SubmissionError, stage_submission
 from grader.worker.client import Worker, WorkerLimits
@@ -34,15 +40,16 @@ class UnknownCheck(GraderError):
 
 
 def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] = (),
-                     include_hidden: bool = True) -> GradeResult:
-    """Grade the submission at path (folder, .ipynb or .zip)."""
+                     include_hidden: bool = True, lang: str = DEFAULT_LANG) -> GradeResult:
+    """Grade the submission at path (folder, .ipynb or .zip); texts in lang (i18n.LANGS)."""
+    translator = Translator(lang)  # refuses an unknown language before any work
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hwgrade-") as tmp:
         try:
             staged = stage_submission(path, Requirement(assignment.modules), Path(tmp) / "staged")
         except SubmissionError as error:
-            return _result(assignment, [], SubmissionInfo(path=str(path)), error=error.message,
-                           start=start)
+            return _localized(_result(assignment, [], SubmissionInfo(path=str(path)),
+                                      error=error.message, start=start), translator)
         hidden = include_hidden and assignment.has_hidden_checks
         limits = assignment.limits
         worker_limits = WorkerLimits(
@@ -73,11 +80,19 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
         result = _result(assignment, list(plugin.results.values()), _info(path, staged),
                          start=start, pending=0 if hidden or only else assignment.hidden_points)
         result.protections = protections
+        result.experiments = list(plugin.experiments)
         result.locations = {name: asdict(where)
                             for name, where in sorted(staged.function_locations.items())}
         result.timings["worker_wait"] = round(stats.wait_seconds, 6)
         result.timings["worker_round_trips"] = stats.round_trips
-        return result
+        return _localized(result, translator)
+
+
+def _localized(result: GradeResult, translator: Translator) -> GradeResult:
+    """The result with every Message in it rendered in the translator's language."""
+    result = translator.deep(result)
+    result.lang = translator.lang
+    return result
 
 
 def _info(path: Path, staged: StagedSubmission) -> SubmissionInfo:
@@ -86,7 +101,8 @@ def _info(path: Path, staged: StagedSubmission) -> SubmissionInfo:
         digest.update(module.encode() + b"\0" + (staged.dest / f"{module}.py").read_bytes())
     return SubmissionInfo(
         path=str(path), kind=staged.kind, sha256=digest.hexdigest(),
-        skipped=[f"cell {s.cell}, line {s.line}: {s.text} ({s.reason})" for s in staged.skipped],
+        skipped=[GRADER("report.skipped_statement", cell=s.cell, line=s.line, text=s.text,
+                        reason=s.reason) for s in staged.skipped],
         notes=list(staged.notes))
 
 

@@ -100,7 +100,8 @@ def run_sweep_with_submission(configs: list[TrainConfig], seeds: list[Seed], pat
                     hidden_paths=assignment.private_paths()) as worker:
             proxy = SubmissionProxy(worker, staged)
             groups = {i: [(config, seed) for seed in seeds] for i, config in enumerate(configs)}
-            trained = train_with_submission(proxy.call_many, groups)
+            with proxy.fast_lane():
+                trained = train_with_submission(proxy.call_many, groups)
     results = []
     for i in range(len(configs)):
         if isinstance(trained[i], BaseException):

@@ -60,6 +60,9 @@ class GradeResult:
     # (path as the student knows it; cell for notebooks, else None): what CI annotations
     # point at. Optional, so results written before it existed still load.
     locations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The language of every student-facing text in it (grader.i18n.LANGS), chosen at
+    # grading time; optional like locations, results written before it are English.
+    lang: str = "en"
     experiments: list[dict[str, Any]] = field(default_factory=list)
     protections: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)

@@ -121,11 +121,14 @@ def test_every_submission_gets_one_row_with_the_expected_status(batch):
     assert "did not return within" in loops["safe_div"].message
     assert by_id["456789"].late and by_id["456789"].extras == ("report.pdf",)
     assert by_id["123456"].name == "Wang Xiao Ming"
-    # one feedback file each, the student's report
-    assert len(list((out / "feedback").iterdir())) == len(expected)
+    # one feedback file each, the student's report, as text and as a page
+    assert len(list((out / "feedback").glob("*.txt"))) == len(expected)
+    assert len(list((out / "feedback").glob("*.html"))) == len(expected)
     names = gradebook.feedback_names(sorted(expected))
     kim = (out / "feedback" / names["kim"]).read_text("utf-8")
     assert "Score: 5/10" in kim and "x * x" in kim
+    kim_page = (out / "feedback" / names["kim"].replace(".txt", ".html")).read_text("utf-8")
+    assert "Score 5/10" in kim_page and "x * x" in kim_page
     assert "could not be graded" in (out / "feedback" / names["nick"]).read_text("utf-8")
     # the summary: printed and written; what was not graded is listed
     summary = (out / "summary.txt").read_text("utf-8")

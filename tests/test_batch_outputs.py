@@ -186,12 +186,14 @@ def test_outputs_are_written_and_stale_feedback_removed(tmp_path):
             build_row(sub("bob"), [record(result(5, message="wrong"), student="bob")], KEY)]
     manifest = {"format": "hwgrade-batch", "assignment": {"name": "demo"}}
     summary = gradebook.write_outputs(tmp_path, rows, listing, manifest)
-    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["alice.txt", "bob.txt"]
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == [
+        "alice.html", "alice.txt", "bob.html", "bob.txt"]  # the text and the page
     assert "Score: 5/10" in (tmp_path / "feedback" / "bob.txt").read_text(encoding="utf-8")
     assert (tmp_path / "summary.txt").read_text(encoding="utf-8") == summary
     assert "safe_div" in summary and "notes.txt" in summary
     gradebook.write_outputs(tmp_path, rows[:1], listing, manifest)
-    assert [p.name for p in (tmp_path / "feedback").iterdir()] == ["alice.txt"]
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["alice.html",
+                                                                       "alice.txt"]
     assert not list(tmp_path.glob(".*.tmp-*"))  # no temporary files left
 
 

@@ -6,7 +6,9 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -136,3 +138,25 @@ def test_an_internal_error_is_reported_as_hwgrades_bug_without_traceback():
                           timeout=60)
     assert proc.returncode == 3
     assert "bug in hwgrade" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_use_submission_trains_with_the_students_functions_through_the_worker():
+    solution = str(Path(__file__).parents[1] / "solutions" / "day65")
+    args = ["play", "--exercise", "8", "--epochs", "3", "--seeds", "2", "--format", "json"]
+    own = CliRunner().invoke(main, args)
+    theirs = CliRunner().invoke(main, [*args, "--use-submission", solution])
+    assert own.exit_code == theirs.exit_code == 0, theirs.output
+    # (click < 8.2 mixes the stderr note into stdout; the JSON is the last line)
+    a, b = (json.loads(r.stdout.strip().splitlines()[-1])["runs"] for r in (own, theirs))
+    assert [r["config"] for r in a] == [r["config"] for r in b] and len(a) == 16
+    # the solution rounds like the engine up to np.tanh against exp: the same losses
+    np.testing.assert_allclose([r["curve"] for r in a], [r["curve"] for r in b],
+                               rtol=0, atol=1e-9)
+
+
+def test_use_submission_with_a_broken_submission_says_which_function():
+    starter = str(Path(__file__).parents[1] / "assignments" / "day65" / "starter")
+    result = CliRunner().invoke(main, ["play", "--exercise", "7", "--epochs", "1",
+                                       "--seeds", "1", "--use-submission", starter])
+    assert result.exit_code != 0 and "NotImplementedError" in result.output
+    assert "Traceback" not in result.output

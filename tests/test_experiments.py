@@ -6,16 +6,17 @@ import dataclasses
 import threading
 
 import numpy as np
+import pytest
 
-from grader.experiments.lockstep import Lockstep, StudentComponents
+from grader.experiments.lockstep import StudentCalls
 from grader.experiments.run import (
     ROUNDED_DIFFERENTLY,
     experiment_grid,
     train_with_submission,
 )
-from grader.playground.components import PLAYGROUND
+from grader.playground.components import PLAYGROUND, PlaygroundComponents
 from grader.playground.config import TrainConfig
-from grader.playground.engine import train
+from grader.playground.engine import ComponentError, train
 from grader.playground.features import ALL_FEATURES
 from grader.worker.errors import StudentException
 
@@ -62,8 +63,9 @@ def test_lockstep_sends_one_round_trip_per_step_for_all_trainings():
     configs = [dataclasses.replace(SPIRAL, activation=a) for a in ("tanh", "relu", "sigmoid")]
     groups = {c.activation: [(c, 1), (c, 2)] for c in configs}
     results = train_with_submission(worker.call_many, groups)
-    # per epoch: 10 steps x (activation + update) + 1 loss evaluation; + 1 batching call
-    assert worker.round_trips == 2 * (10 * 2 + 1) + 1
+    # per epoch: 10 steps, each an activation with the previous step's update (checked
+    # one round trip late), + 1 loss evaluation; + 1 batching call
+    assert worker.round_trips == 2 * (10 + 1) + 1
     for c in configs:
         expected = train(groups[c.activation])
         for got, want in zip(results[c.activation], expected, strict=True):
@@ -75,14 +77,52 @@ def test_a_failing_group_does_not_stop_the_others():
     groups = {a: [(dataclasses.replace(SPIRAL, activation=a), 0)] for a in ("tanh", "relu")}
     results = train_with_submission(worker.call_many, groups)
     assert isinstance(results["relu"], StudentException)
-    assert not isinstance(results["tanh"], BaseException)
+    # Both trained in the same arrays; tanh's runs go on, unharmed.
+    np.testing.assert_allclose(results["tanh"][0].curve, train(groups["tanh"])[0].curve,
+                               rtol=0, atol=1e-12)
 
 
-def test_lockstep_with_one_participant_is_a_plain_call():
+def test_one_update_call_carries_every_layer_as_one_flat_array():
+    weights = [np.arange(6.0).reshape(1, 2, 3), np.arange(3.0).reshape(1, 3, 1)]
+    grads = [np.ones((1, 2, 3)), np.ones((1, 3, 1))]
+    calls, assemble = StudentCalls().translate(
+        "regularized_update", (weights, grads, 0.5, 0.0, None))
+    (call,) = calls
+    assert call[:2] == ("regularization", "regularized_update")
+    assert call[2][0].shape == (9,) and call[2][2:] == (0.5, 0.0, None)
+    new = assemble([call[2][0] - 0.5 * call[2][1]])
+    assert [n.shape for n in new] == [(1, 2, 3), (1, 3, 1)]
+    np.testing.assert_array_equal(new[0], weights[0] - 0.5)
+
+
+def test_an_update_of_the_wrong_shape_is_a_component_error_naming_the_flat_shape():
+    weights, grads = [np.zeros((1, 2, 3))], [np.zeros((1, 2, 3))]
+    _, assemble = StudentCalls().translate("regularized_update", (weights, grads, 1, 0, None))
+    with pytest.raises(ComponentError, match=r"returned \(5,\) for an input of shape \(6,\)"):
+        assemble([np.zeros(5)])
+
+
+def test_reference_components_are_not_asked_of_the_student():
+    z = np.linspace(-2, 2, 6).reshape(1, 2, 3)
+    calls, assemble = StudentCalls(["activation"]).translate("activation", ("tanh", z, True))
+    assert [c[1] for c in calls] == ["tanh_derivative"]
+    out, der = assemble([np.full(z.shape, 7.0)])
+    np.testing.assert_array_equal(out, PLAYGROUND.activation("tanh", z, False)[0])
+    assert (der == 7.0).all()
+
+
+def test_configs_that_differ_in_activation_and_regularization_share_round_trips():
     worker = FakeWorker()
-    lockstep = Lockstep(worker.call_many, 1)
-    (z,) = StudentComponents(lockstep).activation("tanh", np.zeros((1, 2, 3)), False)[:1]
-    assert z.shape == (1, 2, 3) and worker.round_trips == 1
+    configs = [dataclasses.replace(SPIRAL, activation="relu"),
+               dataclasses.replace(SPIRAL, regularization="L1", regularization_rate=0.03),
+               dataclasses.replace(SPIRAL, regularization="L2", regularization_rate=0.01,
+                                   learning_rate=0.3)]
+    groups = {i: [(c, 3)] for i, c in enumerate(configs)}
+    results = train_with_submission(worker.call_many, groups)
+    assert worker.round_trips == 2 * (10 + 1) + 1
+    for i, c in enumerate(configs):
+        np.testing.assert_allclose(results[i][0].curve, train([(c, 3)])[0].curve,
+                                   rtol=0, atol=1e-12)
 
 
 def test_experiment_grid_expands_exercises_in_order():
@@ -103,3 +143,43 @@ def test_rounded_differently_is_correct_but_not_bitwise_identical():
     a, b = train(runs)[0], train(runs, components=ROUNDED_DIFFERENTLY)[0]
     diff = np.abs(a.curve - b.curve).max()
     assert 0 < diff < 1e-9
+
+
+class ScalarRoundedDifferently(type(ROUNDED_DIFFERENTLY)):
+    scalar_hyperparameters = True
+
+
+def test_an_update_that_rounds_differently_is_used_not_the_speculated_one():
+    # The student's update replaces the engine's assumption whenever they differ in
+    # a single bit; the training is then exactly the one with the student's update.
+    other = ScalarRoundedDifferently()
+    worker = FakeWorker()
+    worker_update = FUNCTIONS[("regularization", "regularized_update")]
+    try:
+        FUNCTIONS[("regularization", "regularized_update")] = (
+            lambda w, g, lr, rate, kind: other.regularized_update([w], [g], lr, rate, kind)[0])
+        config = dataclasses.replace(SPIRAL, regularization="L2", regularization_rate=0.01,
+                                     learning_rate=0.3)
+        got = train_with_submission(worker.call_many, {0: [(config, 4)]})[0][0]
+    finally:
+        FUNCTIONS[("regularization", "regularized_update")] = worker_update
+    mixed = type("Mixed", (PlaygroundComponents,), {
+        "scalar_hyperparameters": True, "regularized_update": other.regularized_update})()
+    want = train([(config, 4)], components=mixed)[0]
+    assert got.curve.tobytes() == want.curve.tobytes()
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(got.weights, want.weights,
+                                                          strict=True))
+    # and it differs from the engine's own training: the check had something to catch
+    own = train([(config, 4)])[0]
+    assert any(a.tobytes() != b.tobytes() for a, b in zip(got.weights, own.weights,
+                                                          strict=True))
+    assert worker.round_trips > 2 * (10 + 1) + 1  # mismatches cost a repeat each
+
+
+def test_losses_are_computed_only_for_the_epochs_asked_and_the_last():
+    config = dataclasses.replace(SPIRAL, epochs=5)
+    (result,) = train_with_submission(FakeWorker().call_many, {0: [(config, 1)]},
+                                      eval_epochs={0, 2})[0]
+    assert np.isfinite(result.curve[[0, 2, 4]]).all() and np.isnan(result.curve[[1, 3]]).all()
+    np.testing.assert_allclose(result.curve[[0, 2, 4]], train([(config, 1)])[0].curve[[0, 2, 4]],
+                               rtol=0, atol=1e-12)

@@ -25,6 +25,9 @@ def test_wheel_has_public_checks_but_no_hidden_checks_and_no_solutions(tmp_path)
     assert "assignments/day65/assignment.toml" in names
     assert "assignments/day65/checks/test_activations.py" in names
     assert "assignments/day65/starter/activations.py" in names
+    # Student-facing texts: the grader's and the public checks' catalogs, never the hidden's.
+    assert {"grader/locale/en.toml", "grader/locale/zh-TW.toml",
+            "assignments/day65/locale/en.toml", "assignments/day65/locale/zh-TW.toml"} <= set(names)
     assert not [n for n in names if "/hidden/" in n or n.startswith("solutions")]
     assert not [n for n in names if n.startswith("tests/")]
     hidden_sources = {p.name for p in (ROOT / "assignments" / "day65" / "hidden").glob("*.py")}

@@ -320,7 +320,7 @@ def test_gradescope_without_hidden_checks_says_points_are_missing(tmp_path):
 
 # --- --output FILE -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt", ["text", "json", "junit", "github", "gradescope"])
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "github", "gradescope", "html"])
 def test_output_writes_the_report_to_a_file_and_a_summary_line_to_stdout(tmp_path, fmt):
     folder = write_submission(tmp_path, WRONG)
     target = tmp_path / "out" / f"report.{fmt}"
@@ -387,5 +387,23 @@ def test_real_subprocess_in_a_github_like_workspace(tmp_path):
 
 def test_help_lists_the_formats():
     result = CliRunner().invoke(main, ["check", "--help"])
-    assert "--format [text|json|junit|github|gradescope]" in result.output
+    assert "--format [text|json|junit|github|gradescope|html]" in result.output
     assert "-o, --output FILE" in result.output
+
+
+def test_output_into_a_device_or_fifo_writes_into_it_and_leaves_it_one(tmp_path):
+    # `--output /dev/null` as root must not replace the machine's /dev/null with a file.
+    import os
+    import stat
+    import threading
+
+    from grader.report.common import write_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    write_atomic(fifo, "report\n")
+    reader.join(5)
+    assert got == ["report\n"] and stat.S_ISFIFO(fifo.stat().st_mode)

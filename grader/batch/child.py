@@ -2,7 +2,8 @@
 
     python -m grader.batch.child ASSIGNMENT_DIR [PRIVATE_PATH...]
 
-Reads jobs on stdin, one JSON line each: {"path": "/abs/alice", "display": "alice/"}.
+Reads jobs on stdin, one JSON line each: {"path": "/abs/alice", "display": "alice/",
+"lang": "zh-TW"} (lang optional, default en).
 Answers each on its original stdout with one JSON line: {"result": GradeResult.to_dict()}
 or {"grader_error": "..."} (after which it exits: a fresh process grades the next one).
 Whatever else is printed goes to stderr, never into the answers. In the result, the
@@ -52,7 +53,8 @@ def main(argv: list[str]) -> int:
         for line in jobs:
             job = json.loads(line)
             try:
-                result = grade_submission(assignment, Path(job["path"]))
+                result = grade_submission(assignment, Path(job["path"]),
+                                          lang=job.get("lang", "en"))
                 answer: dict[str, Any] = {"result": _clean(result.to_dict(), job)}
             except GraderError as error:
                 answer = {"grader_error": _text(str(error))}

@@ -6,6 +6,7 @@ OUTDIR/
                     UTF-8 with a BOM (Excel), every text cell safe against formula injection.
   results.jsonl     one row per line (rows.Row.to_dict, the full GradeResult included)
   feedback/ID.txt   what the student reads: the terminal report (grader.report.terminal)
+  feedback/ID.html  the same as a page with the experiments' plots (feedback_html.py)
   summary.txt       score distribution, the most failed checks, errors, what was not graded
   batch.json        the manifest: assignment, grader, shard, unrecognised entries
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.batch.feedback_html import html_name, write_html_feedback
 from grader.batch.journal import fsync_dir
 from grader.batch.rows import STATUSES, Row
 from grader.report import terminal
@@ -250,6 +252,7 @@ def write_feedback(outdir: Path, row: Row, assignment: str, filename: str) -> No
     data = text.encode("utf-8")
     if not path.exists() or path.read_bytes() != data:
         atomic_write(path, data)
+    write_html_feedback(folder / html_name(filename), row, assignment, text, atomic_write)
 
 
 def write_outputs(outdir: Path, rows: list[Row], listing: Listing,
@@ -261,8 +264,8 @@ def write_outputs(outdir: Path, rows: list[Row], listing: Listing,
         write_feedback(outdir, row, listing.assignment, names[row.id])
     folder = outdir / FEEDBACK
     if folder.is_dir():  # feedback of students no longer in the batch
-        keep = set(names.values())
-        for stale in folder.glob("*.txt"):
+        keep = set(names.values()) | {html_name(n) for n in names.values()}
+        for stale in [*folder.glob("*.txt"), *folder.glob("*.html")]:
             if stale.name not in keep:
                 stale.unlink()
     summary = render_summary(rows, listing)

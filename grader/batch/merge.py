@@ -33,6 +33,9 @@ def merge_outdirs(sources: list[Path], outdir: Path) -> tuple[list[Row], str]:
         if manifest["grader"] != first["grader"]:
             raise MergeError(f"{src} was graded with a different hwgrade or library version "
                              f"than {sources[0]}: {manifest['grader']} vs {first['grader']}")
+        if manifest.get("lang", "en") != first.get("lang", "en"):  # en: from before --lang
+            raise MergeError(f"{src} was graded in another language ({manifest.get('lang')}) "
+                             f"than {sources[0]} ({first.get('lang')}): use the same --lang")
     _check_shards(sources, manifests)
     rows: dict[str, Row] = {}
     for src in sources:

@@ -62,16 +62,20 @@ class BatchReport:
 def grade_batch(assignment: Assignment, submissions: Path, outdir: Path, *,
                 jobs: int | None = None, force: bool = False, shard: Shard | None = None,
                 mapping: dict[str, str] | None = None, events: Events | None = None,
-                timeout: float | None = None) -> BatchReport:
-    """Grade every submission under `submissions` (that `shard` owns) into `outdir`."""
+                timeout: float | None = None, lang: str = "en") -> BatchReport:
+    """Grade every submission under `submissions` (that `shard` owns) into `outdir`, its
+    student-facing texts in `lang` (grader.i18n.LANGS)."""
     if outdir.resolve() == submissions.resolve():
         raise layouts.LayoutError("OUTDIR must be another folder than SUBMISSIONS")
     scan = layouts.scan(submissions, assignment, exclude=(outdir,))
     mapped = idmap.apply_mapping(scan, mapping) if mapping is not None else \
         idmap.Mapped(scan)
     subs = [s for s in mapped.scan.submissions if shard is None or shard.owns(s.id)]
+    # The language is part of what a result depends on: switching it regrades (feedback
+    # in one language, not a mix of the two runs').
     env = {"assignment": fingerprint.assignment_hash(assignment.root),
-           "assignment_version": assignment.version, "grader": fingerprint.grader_key()}
+           "assignment_version": assignment.version, "grader": fingerprint.grader_key(),
+           "lang": lang}
     keys = {s.id: {"submission": fingerprint.submission_hash(s.members), **env} for s in subs}
     manifest = _manifest(assignment, env, shard, submissions, mapped, subs)
     listing = gradebook.listing_of(manifest)
@@ -110,7 +114,7 @@ def _grade(assignment, submissions, outdir, todo, keys, history, journal, names,
     workdir.mkdir()
     try:
         queue = [Job(s.id, os.path.abspath(layouts.materialize(s, staging)),
-                     _display(s, submissions)) for s in todo]
+                     _display(s, submissions), keys[s.id]["lang"]) for s in todo]
         with GraderPool(assignment.root, jobs=min(jobs, len(queue)), timeout=timeout,
                         private=(submissions, outdir), workdir=workdir) as pool:
             for outcome in pool.grade(queue):
@@ -151,6 +155,7 @@ def _manifest(assignment: Assignment, env: dict[str, Any], shard: Shard | None,
         "assignment": {"name": assignment.name, "title": assignment.title,
                        "version": assignment.version, "sha256": env["assignment"]},
         "grader": env["grader"],
+        "lang": env["lang"],
         "shard": str(shard) if shard else None,
         "submissions": layouts.display_name(str(submissions)),
         "ids": [s.id for s in subs],

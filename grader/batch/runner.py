@@ -40,6 +40,7 @@ class Job:
     id: str
     path: str  # what the grader process grades
     display: str  # how the result names it
+    lang: str = "en"  # of the student-facing texts (grader.i18n.LANGS)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,8 @@ class _Child:
         timer.daemon = True
         timer.start()
         try:
-            line = json.dumps({"path": job.path, "display": job.display}) + "\n"
+            line = json.dumps({"path": job.path, "display": job.display,
+                               "lang": job.lang}) + "\n"
             self.proc.stdin.write(line.encode("utf-8"))
             self.proc.stdin.flush()
             answer = self.proc.stdout.readline()

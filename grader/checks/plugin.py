@@ -9,6 +9,13 @@ Markers a check may carry:
     depends("name", ...) checks that must pass first; otherwise "not run: needs ..."
     time_limit(seconds)  cap on all student calls in this check (default from the manifest)
     hint("...")          the hint shown when a failure does not bring its own
+    title(text)          the title, for a check whose docstring cannot be it (one made by
+                         a factory): usually a Message, msg("title.x", name=...)
+
+A check's title is, first, `title.<check name>` in the catalog of the nearest locale/
+folder (grader/i18n.py), then the title marker, then its docstring. Every text the plugin
+puts in a result may be a grader.i18n Message; grading renders them in the student's
+language.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 import pytest
 
 from grader.checks import CheckFailure
+from grader.i18n import GRADER, CatalogError, Domain, joined, messages_near
 from grader.results import CheckResult
 from grader.worker.errors import StudentCodeError
 
@@ -32,9 +40,9 @@ MARKERS = {
     "depends(*names): checks that must pass before this one runs",
     "time_limit(seconds): limit on the student's calls during this check",
     "hint(text): hint shown with a failure",
+    "title(text): the check's title when its docstring cannot be it (a catalog Message)",
 }
-GRADER_BUG = ("the grader itself failed on this check; this is a bug in hwgrade, "
-              "not in your code. Please report it to your instructor")
+GRADER_BUG = GRADER("plugin.grader_bug")
 
 
 def check_name(item: pytest.Item) -> str:
@@ -45,9 +53,33 @@ def check_name(item: pytest.Item) -> str:
 
 
 def check_title(item: pytest.Item) -> str:
-    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    base = (getattr(item, "originalname", None) or item.name).removeprefix("test_")
+    return title_of(Path(str(item.path)), base, _marker_arg(item, "title"),
+                    getattr(item, "function", None)) or check_name(item).replace("_", " ")
+
+
+def title_of(path: Path, base: str, marked: Any, function: Any) -> str:
+    """A check's title: the catalog's title.<base> (base: its name without test_ and
+    parameters), else its title marker, else its docstring's first paragraph (the English
+    title, kept equal to the catalog's by tests/test_i18n.py); "" if none."""
+    domain = _domain(path)
+    if domain is not None and domain.has(f"title.{base}"):
+        return domain(f"title.{base}")
+    return marked or docstring_title(function)
+
+
+def docstring_title(function: Any) -> str:
+    doc = getattr(function, "__doc__", None) or ""
     paragraph = doc.strip().split("\n\n")[0]
-    return " ".join(paragraph.split()) or check_name(item).replace("_", " ")
+    return " ".join(paragraph.split())
+
+
+def _domain(path: Path) -> Domain | None:
+    """The catalogs of a check module, if its assignment has any."""
+    try:
+        return messages_near(path)
+    except CatalogError:
+        return None
 
 
 def _marker_arg(item: pytest.Item, name: str, default: Any = None) -> Any:
@@ -68,6 +100,7 @@ class GradingPlugin:
         self._only = set(only)
         self._scope = scope  # callable(seconds) -> context manager around one check
         self.results: dict[str, CheckResult] = {}
+        self.experiments: list[dict[str, Any]] = []  # result.experiments, in record order
         self.collection_errors: list[str] = []
         self.unknown_only: set[str] = set()
         self.all_names: list[str] = []
@@ -77,6 +110,11 @@ class GradingPlugin:
     def submission(self) -> Any:
         """The student's modules, as proxies: submission.activations.sigmoid(z)."""
         return self._submission
+
+    @pytest.fixture(scope="session")
+    def record_experiment(self) -> Any:
+        """record_experiment(entry): one exercise's report for result.experiments."""
+        return self.experiments.append
 
     @pytest.fixture(scope="session")
     def assignment(self) -> Any:
@@ -156,8 +194,10 @@ class GradingPlugin:
             needs = item.stash.get(_NEEDS, [])
             result.needs = list(needs)
             titles = [self.results[n].title for n in needs if n in self.results]
-            result.message = ("not run: needs " + "; ".join(titles) if titles
-                              else "not run: " + _skip_reason(report))
+            result.message = (
+                GRADER("plugin.not_run_needs",
+                       titles=joined(titles, GRADER("plugin.separator"))) if titles
+                else GRADER("plugin.not_run", reason=_skip_reason(report)))
             return result
         error = call.excinfo.value if call.excinfo is not None else None
         _fill_failure(result, error, _marker_arg(item, "hint"))
@@ -218,8 +258,7 @@ def _fill_failure(result: CheckResult, error: BaseException | None, default_hint
         None)
     if isinstance(error, Flaky):
         result.status = "failed"
-        result.message = ("gave different results for the same input: does it use random "
-                          "numbers without the rng it was given, or change a global?")
+        result.message = GRADER("plugin.flaky")
     elif isinstance(first, CheckFailure):
         result.status = "failed"
         result.message = first.message
@@ -232,7 +271,7 @@ def _fill_failure(result: CheckResult, error: BaseException | None, default_hint
         result.function = first.function or result.function
     elif isinstance(first, AssertionError):
         result.status = "failed"
-        result.message = str(first).split("\n")[0] or "a check's assertion failed"
+        result.message = str(first).split("\n")[0] or GRADER("plugin.assertion_failed")
     else:  # anything else is the grader's fault, never the student's
         result.status = "error"
         result.message = GRADER_BUG

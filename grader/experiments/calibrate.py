@@ -4,7 +4,8 @@ Runs the manifest's experiment grid with the course's reference solution
 (solutions/<assignment>/, the instructor's own code, imported in-process: this
 is not grading) over many seeds and writes reference.json next to the
 manifest: per configuration, the final train and test loss as quantiles over
-seeds, the divergence count, and the median loss curve. The same solution,
+seeds and every run's final test loss, the divergence count, and the median,
+10th and 90th percentile loss curves. The same solution,
 seeds and hwgrade version always write the same bytes.
 """
 
@@ -86,6 +87,17 @@ def _train_config(args: tuple[Path, TrainConfig, Sequence[int]]) -> list[Any]:
     return train([(config, s) for s in seeds], components=SolutionComponents(folder))
 
 
+def curve_bands(results, every: int) -> dict[str, list[list[float]]]:
+    """Median, 10th and 90th percentile over the runs that did not diverge of the
+    (train, test) loss after every `every`-th epoch."""
+    curves = np.array([r.curve[every - 1::every] for r in results if r.diverged_at is None])
+    if not len(curves):
+        return {"median": [], "p10": [], "p90": []}
+    return {name: [[round(float(a), 6), round(float(b), 6)]
+                   for a, b in np.percentile(curves, q, axis=0)]
+            for name, q in (("median", 50), ("p10", 10), ("p90", 90))}
+
+
 def _summary(values: np.ndarray) -> dict[str, float]:
     return {k: round(float(np.percentile(values, q)), 6) for k, q in QUANTILES.items()} | {
         "mean": round(float(values.mean()), 6), "std": round(float(values.std()), 6)}
@@ -111,9 +123,6 @@ def calibrate(assignment: Assignment, *, seeds: int = 64, epochs: int | None = N
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         for experiment, results in zip(grid, pool.map(_train_config, work), strict=True):
             finals = np.array([r.final for r in results if r.diverged_at is None]).reshape(-1, 2)
-            curves = np.array([r.curve for r in results if r.diverged_at is None])
-            median_curve = (np.median(curves[:, CURVE_EVERY - 1::CURVE_EVERY], axis=0)
-                            if len(curves) else np.zeros((0, 2)))
             entries.append({
                 "exercise": experiment.exercise,
                 "config": experiment.config.to_dict() | {"epochs": epochs},
@@ -121,18 +130,47 @@ def calibrate(assignment: Assignment, *, seeds: int = 64, epochs: int | None = N
                 "diverged": sum(r.diverged_at is not None for r in results),
                 "final_train": _summary(finals[:, 0]) if len(finals) else None,
                 "final_test": _summary(finals[:, 1]) if len(finals) else None,
-                "median_curve_every": CURVE_EVERY,
-                "median_curve": [[round(float(a), 6), round(float(b), 6)]
-                                 for a, b in median_curve],
+                # Every run's final test loss (None: diverged), for the grader's band.
+                "final_test_runs": [None if r.diverged_at is not None else round(r.final[1], 6)
+                                    for r in results],
+                "curve_every": CURVE_EVERY,
+                "curve": curve_bands(results, CURVE_EVERY),
             })
             if progress is not None:
                 progress(1)
-    return {"format": 1, "assignment": assignment.name, "hwgrade": __version__,
+    return {"format": 2, "assignment": assignment.name, "hwgrade": __version__,
             "seeds": seed_list, "epochs": epochs, "experiments": entries}
 
 
 def write_reference(data: dict[str, Any], path: Path) -> None:
-    text = json.dumps(data, indent=1, sort_keys=True, allow_nan=False) + "\n"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    from grader.report.common import write_atomic
+
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True, allow_nan=False) + "\n")
+
+
+def describe_judging(data: dict[str, Any], settings: dict[str, Any]) -> str:
+    """What grading with this data implies: the false-fail bound of the 500-epoch
+    check, and whether the reference's own runs of the graded seeds pass it."""
+    from grader.experiments import distribution
+
+    graded = list(settings["seeds"])
+    seeds = data["seeds"]
+    own_failures = []
+    for entry in data["experiments"]:
+        runs = entry["final_test_runs"]
+        mine = [runs[seeds.index(s)] for s in graded if s in seeds]
+        if len(mine) == len(graded) and not distribution.judge(mine, runs).passed:
+            own_failures.append(entry["config"])
+    per_config = distribution.false_fail_rate(len(graded), len(seeds))
+    per_submission = 1 - (1 - per_config) ** len(data["experiments"])
+    lines = [f"500-epoch check: {len(graded)} runs per configuration, at most "
+             f"{distribution.MAX_OUTSIDE} outside the range of {len(seeds)} reference runs "
+             f"(widened by {distribution.MARGIN:.0%}): a correct submission fails a "
+             f"configuration with probability <= {per_config:.1e}, any of the "
+             f"{len(data['experiments'])} with probability <= {per_submission:.1e}"]
+    if own_failures:
+        lines.append(f"WARNING: the reference's own runs of seeds {graded} fail "
+                     f"{len(own_failures)} configurations: {own_failures}")
+    elif all(s in seeds for s in graded):
+        lines.append(f"the reference's own runs of seeds {graded} pass every configuration")
+    return "\n".join(lines)

@@ -1,60 +1,30 @@
-"""Train many configurations at once with a student's functions, in lockstep.
+"""Train many groups of runs at once with a student's functions, in lockstep.
 
-Each configuration trains in its own thread through the engine; whenever every
-running training has reached its next component call, those calls go to the
-worker together, in one round trip. A round trip costs far more than the
-arithmetic of a step, so N configurations cost about the round trips of one.
+Each group's training is a generator of component calls (engine.group_training).
+Every step, the calls of all groups still training are translated into calls
+of the student's functions and sent to the worker together, in one round trip:
+a round trip costs far more than the arithmetic of a step, so N groups cost
+about the round trips of one.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from grader.playground.components import PLAYGROUND
+from grader.playground.config import TrainConfig
+from grader.playground.engine import ComponentError, RunResult, group_training
+from grader.playground.rng import Seed
+from grader.worker.errors import StudentCodeError
 
-class Lockstep:
-    """The meeting point of the trainings: collects calls, sends them together."""
+# What can be served by the reference instead of the student, to find a culprit.
+COMPONENTS = ("activation", "activation_derivative", "regularized_update", "minibatches")
 
-    def __init__(self, call_many, participants: int) -> None:
-        self._call_many = call_many  # SubmissionProxy.call_many
-        self._cond = threading.Condition()
-        self._active = participants
-        self._waiting: list[dict[str, Any]] = []
-
-    def submit(self, calls: list[tuple]) -> list[Any]:
-        slot: dict[str, Any] = {"calls": calls, "outcomes": None}
-        with self._cond:
-            self._waiting.append(slot)
-            self._maybe_send()
-            while slot["outcomes"] is None:
-                self._cond.wait()
-        return slot["outcomes"]
-
-    def leave(self) -> None:
-        """A training finished (or failed): stop waiting for it."""
-        with self._cond:
-            self._active -= 1
-            self._maybe_send()
-
-    def _maybe_send(self) -> None:
-        # Called with the lock held; the round trip happens under it, which is
-        # fine: every other participant is waiting for it anyway.
-        if not self._waiting or len(self._waiting) < self._active:
-            return
-        batch, self._waiting = self._waiting, []
-        flat = [call for slot in batch for call in slot["calls"]]
-        try:
-            outcomes = self._call_many(flat)
-        except BaseException as error:  # the grader's own failure: give it to everyone
-            outcomes = [error] * len(flat)
-        start = 0
-        for slot in batch:
-            slot["outcomes"] = outcomes[start:start + len(slot["calls"])]
-            start += len(slot["calls"])
-        self._cond.notify_all()
+Calls = list[tuple]  # (module, function, args) for SubmissionProxy.call_many
+Assemble = Callable[[list[Any]], Any]
 
 
 def _raise_first(outcomes: Sequence[Any]) -> None:
@@ -63,35 +33,178 @@ def _raise_first(outcomes: Sequence[Any]) -> None:
             raise outcome
 
 
-class StudentComponents:
-    """The engine's Components, served by the student's functions via a Lockstep."""
+class StudentCalls:
+    """Turns the engine's component calls into calls of the student's functions,
+    except the components named in `reference`, computed by the engine itself."""
 
-    scalar_hyperparameters = True  # the contract's functions take plain numbers
+    def __init__(self, reference: Collection[str] = ()) -> None:
+        unknown = set(reference) - set(COMPONENTS)
+        if unknown:
+            raise ValueError(f"unknown components {sorted(unknown)}")
+        self.reference = frozenset(reference)
 
-    def __init__(self, lockstep: Lockstep) -> None:
-        self._lockstep = lockstep
+    def translate(self, method: str, args: tuple) -> tuple[Calls, Assemble]:
+        """The calls for one component call, and how their outcomes make its answer
+        (raising the student's error, or a ComponentError for an unusable value)."""
+        return getattr(self, f"_{method}")(*args)
 
-    def activation(self, name: str, z: np.ndarray, derivative: bool):
-        calls = [("activations", name, (z,))]
-        if derivative:
-            calls.append(("activations", f"{name}_derivative", (z,)))
-        outcomes = self._lockstep.submit(calls)
-        _raise_first(outcomes)
-        return outcomes[0], (outcomes[1] if derivative else None)
+    @staticmethod
+    def fallback(method: str, args: tuple) -> Any:
+        """The reference's answer: what the other runs of a group train on after a
+        student's function failed for some of them."""
+        return getattr(PLAYGROUND, method)(*args)
 
-    def regularized_update(self, weights, gradients, learning_rate, rate, kind):
+    def _activation(self, name: str, z: np.ndarray, derivative: bool):
+        mine = [part for part in ("activation", "activation_derivative")
+                if part not in self.reference and (derivative or part == "activation")]
+        calls = [("activations", name if part == "activation" else f"{name}_derivative", (z,))
+                 for part in mine]
+
+        def assemble(outcomes):
+            _raise_first(outcomes)
+            got = {part: _float_array(value, z.shape, function)
+                   for part, value, (_, function, _) in zip(mine, outcomes, calls, strict=True)}
+            if len(got) < 1 + derivative:
+                ref_out, ref_der = PLAYGROUND.activation(name, z, derivative)
+                got.setdefault("activation", ref_out)
+                got.setdefault("activation_derivative", ref_der)
+            return got["activation"], got.get("activation_derivative")
+
+        return calls, assemble
+
+    def _regularized_update(self, weights, gradients, learning_rate, rate, kind):
+        if "regularized_update" in self.reference:
+            result = PLAYGROUND.regularized_update(weights, gradients, learning_rate, rate, kind)
+            return [], lambda outcomes: result
+        # All layers in one call: the rule is elementwise, so one flat array of every
+        # weight gives the same numbers as a call per layer, for fewer bytes and calls.
+        flat_w = np.concatenate([w.ravel() for w in weights])
+        flat_g = np.concatenate([g.ravel() for g in gradients])
         calls = [("regularization", "regularized_update",
-                  (w, g, float(learning_rate), float(rate), kind))
-                 for w, g in zip(weights, gradients, strict=True)]
-        outcomes = self._lockstep.submit(calls)
-        _raise_first(outcomes)
-        return list(outcomes)
+                  (flat_w, flat_g, float(learning_rate), float(rate), kind))]
 
-    def minibatches(self, n_samples: int, batch_size: int):
-        (outcome,) = self._lockstep.submit([("minibatch", "minibatches", (n_samples, batch_size))])
-        _raise_first([outcome])
-        if not isinstance(outcome, list):
-            from grader.playground.engine import ComponentError
+        def assemble(outcomes):
+            _raise_first(outcomes)
+            new = _float_array(outcomes[0], flat_w.shape, "regularized_update",
+                               " (every weight of the network, as one flat array)")
+            layers, start = [], 0
+            for w in weights:
+                layers.append(new[start:start + w.size].reshape(w.shape))
+                start += w.size
+            return layers
 
-            raise ComponentError(f"minibatches returned a {type(outcome).__name__}, not a list")
-        return outcome
+        return calls, assemble
+
+    def _minibatches(self, n_samples: int, batch_size: int):
+        if "minibatches" in self.reference:
+            result = PLAYGROUND.minibatches(n_samples, batch_size)
+            return [], lambda outcomes: result
+
+        def assemble(outcomes):
+            _raise_first(outcomes)
+            (batches,) = outcomes
+            if not isinstance(batches, list):
+                raise ComponentError(
+                    f"minibatches returned a {type(batches).__name__}, not a list")
+            return batches
+
+        return [("minibatch", "minibatches", (n_samples, batch_size))], assemble
+
+
+def _float_array(value: Any, shape: tuple, function: str, note: str = "") -> np.ndarray:
+    if type(value) is np.ndarray and value.shape == shape:
+        if value.dtype == np.float64:
+            return value
+        if value.dtype.kind in "fiub":
+            return value.astype(np.float64)
+    got = getattr(value, "shape", type(value).__name__)
+    raise ComponentError(f"{function} returned {got} for an input of shape {shape}{note}")
+
+
+class _Training:
+    """One stacked group: runs of several keys that train in the same arrays."""
+
+    def __init__(self, members: list[tuple[Hashable, int]], training, translator) -> None:
+        self.members = members  # row -> (key, position among the key's runs)
+        self.training = training
+        self.translator = translator
+        self.requests: list[tuple] = []
+
+    def keys(self, rows=slice(None)) -> set[Hashable]:
+        picked = self.members[rows] if isinstance(rows, slice) else [
+            self.members[r] for r in rows]
+        return {key for key, _ in picked}
+
+
+def train_in_lockstep(
+    call_many: Callable[[Calls], list[Any]],
+    groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
+    *,
+    reference: Mapping[Hashable, Collection[str]] | None = None,
+    eval_epochs: Collection[int] | None = None,
+) -> dict[Hashable, list[RunResult] | BaseException]:
+    """Train each key's runs with the student's functions, every key in lockstep;
+    reference[key] names components served by the engine's reference for that
+    key. Runs of all keys that can share arrays train together. A key whose
+    training hit a student error (or a value the engine cannot use) gets that
+    error instead of results; the others go on (the failed rows of a shared
+    call get the reference's answer, so that their neighbours keep training).
+    Updates are speculated (engine._Network), which changes nothing but the
+    number of round trips; eval_epochs as for engine.group_training."""
+    stacks: dict[tuple, list[tuple[Hashable, int]]] = {}
+    for key, runs in groups.items():
+        parts = frozenset((reference or {}).get(key, ()))
+        for position, (config, _) in enumerate(runs):
+            stacks.setdefault((parts, config.stack_key()), []).append((key, position))
+    trainings = [
+        _Training(members, group_training([groups[k][p] for k, p in members],
+                                          vectorized_rates=False, speculate=True,
+                                          eval_epochs=eval_epochs), StudentCalls(parts))
+        for (parts, _), members in stacks.items()]
+    done: dict[Hashable, list[RunResult | None] | BaseException] = {
+        key: [None] * len(runs) for key, runs in groups.items()}
+    active = [t for t in trainings if _advance(t, None, done)]
+    while active:
+        calls: Calls = []
+        plans = []
+        for t in active:
+            for method, args, rows in t.requests:
+                batch, assemble = t.translator.translate(method, args)
+                plans.append((t, method, args, rows, len(calls), len(batch), assemble))
+                calls += batch
+        outcomes = call_many(calls) if calls else []
+        answers: dict[int, list] = {id(t): [] for t in active}
+        for t, method, args, rows, start, n, assemble in plans:
+            try:
+                answer = assemble(outcomes[start:start + n])
+            except (StudentCodeError, ComponentError) as error:
+                _fail(t.keys(rows), error, done)
+                answer = t.translator.fallback(method, args)
+            answers[id(t)].append(answer)
+        active = [t for t in active if _advance(t, answers[id(t)], done)]
+    return {key: value if isinstance(value, BaseException) else list(value)
+            for key, value in done.items()}
+
+
+def _fail(keys, error: BaseException, done) -> None:
+    for key in keys:
+        if not isinstance(done[key], BaseException):
+            done[key] = error  # the first error of a key is the one reported
+
+
+def _advance(t: _Training, answers: list | None, done) -> bool:
+    """Send the answers; True while the training goes on and still matters."""
+    if all(isinstance(done[key], BaseException) for key in t.keys()):
+        t.training.close()  # every key of it already failed
+        return False
+    try:
+        t.requests = next(t.training) if answers is None else t.training.send(answers)
+    except StopIteration as finished:
+        for (key, position), result in zip(t.members, finished.value, strict=True):
+            if not isinstance(done[key], BaseException):
+                done[key][position] = result
+        return False
+    except ComponentError as error:  # the engine's own checks (e.g. of the batches)
+        _fail(t.keys(), error, done)
+        return False
+    return True

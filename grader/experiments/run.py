@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import itertools
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from grader.experiments.lockstep import Lockstep, StudentComponents
+from grader.experiments.lockstep import COMPONENTS, train_in_lockstep
 from grader.playground.components import PLAYGROUND
 from grader.playground.config import TrainConfig
-from grader.playground.engine import RunResult, train
+from grader.playground.engine import RunResult
 from grader.playground.features import ALL_FEATURES
 from grader.playground.rng import Seed
-
-# What can be swapped for the reference, one at a time, to find the culprit.
-COMPONENTS = ("activation", "activation_derivative", "regularized_update", "minibatches")
 
 
 def component_function(component: str, config: TrainConfig) -> str:
@@ -59,61 +55,17 @@ def experiment_grid(settings: Mapping[str, Any]) -> list[Experiment]:
     return grid
 
 
-class MixedComponents:
-    """The student's components, with some replaced by the engine's reference."""
-
-    scalar_hyperparameters = True
-
-    def __init__(self, student: StudentComponents, reference: Sequence[str] = ()) -> None:
-        self._student = student
-        self._reference = set(reference)
-
-    def _pick(self, name: str):
-        return PLAYGROUND if name in self._reference else self._student
-
-    def activation(self, name, z, derivative):
-        out, der = self._student.activation(name, z, derivative)
-        if {"activation", "activation_derivative"} & self._reference:
-            ref_out, ref_der = PLAYGROUND.activation(name, z, derivative)
-            out = ref_out if "activation" in self._reference else out
-            der = ref_der if "activation_derivative" in self._reference else der
-        return out, der
-
-    def regularized_update(self, weights, gradients, learning_rate, rate, kind):
-        return self._pick("regularized_update").regularized_update(
-            weights, gradients, learning_rate, rate, kind)
-
-    def minibatches(self, n_samples, batch_size):
-        return self._pick("minibatches").minibatches(n_samples, batch_size)
-
-
 def train_with_submission(
     call_many, groups: Mapping[Any, Sequence[tuple[TrainConfig, Seed]]], *,
     reference: Mapping[Any, Sequence[str]] | None = None,
+    eval_epochs: Collection[int] | None = None,
 ) -> dict[Any, list[RunResult] | BaseException]:
     """Train each group's runs with the student's functions, all groups in
     lockstep; reference[key] names components of that group served by the
     engine's reference instead. A group whose training hit a student error (or
-    a result the engine cannot use) gets that error instead of results."""
-    lockstep = Lockstep(call_many, len(groups))
-    student = StudentComponents(lockstep)
-    results: dict[Any, list[RunResult] | BaseException] = {}
-
-    def run(key, runs) -> None:
-        try:
-            mixed = MixedComponents(student, (reference or {}).get(key, ()))
-            results[key] = train(runs, components=mixed)
-        except Exception as error:  # a student error or ComponentError: this group only
-            results[key] = error
-        finally:
-            lockstep.leave()
-
-    threads = [threading.Thread(target=run, args=item, daemon=True) for item in groups.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    a result the engine cannot use) gets that error instead of results.
+    eval_epochs: the 0-based epochs whose losses are computed (None: all)."""
+    return train_in_lockstep(call_many, groups, reference=reference, eval_epochs=eval_epochs)
 
 
 def blame(call_many, runs: Sequence[tuple[TrainConfig, Seed]], matches) -> list[str]:

@@ -66,10 +66,12 @@ class TrainConfig:
     def layer_sizes(self) -> tuple[int, ...]:
         return (len(self.features), *self.hidden, 1)
 
-    def shape_key(self) -> tuple:
-        """Settings that must be equal for runs to share one vectorized training."""
-        return (self.dataset, self.noise, self.features, self.hidden, self.activation,
-                self.batch_size, self.regularization, self.train_ratio, self.epochs)
+    def stack_key(self) -> tuple:
+        """Settings that must be equal for runs to share one vectorized training
+        (array shapes and the step schedule); activation, rates and
+        regularization may differ within it."""
+        return (self.dataset, self.noise, self.features, self.hidden, self.batch_size,
+                self.train_ratio, self.epochs)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -1,17 +1,24 @@
 """Playground's training loop, vectorized over many independent runs.
 
-Runs that share a shape (TrainConfig.shape_key) train together: every array
-carries the run as its first axis, so R runs cost one set of array operations.
-Within a batch Playground's weights do not change, so its per-example
+Runs that share a shape (TrainConfig.stack_key: data, layers, batch size,
+epochs) train together: every array carries the run as its first axis, so R
+runs cost one set of array operations. Activation, learning rate and
+regularization may differ from run to run; the component calls are split by
+them. Within a batch Playground's weights do not change, so its per-example
 accumulation equals one batched gradient; only the summation order differs
 (agreement with the per-example oracle is ~1e-15 in the first epochs).
+
+The loop of one group is a generator (`group_training`) that yields its
+component calls and receives their results, so that a driver can serve them
+in-process (`serve`) or gather the calls of many groups into one round trip to
+a student's worker (grader/experiments/lockstep.py).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
@@ -19,7 +26,7 @@ import numpy as np
 
 from grader.playground.components import PLAYGROUND, Components, tanh
 from grader.playground.config import TrainConfig
-from grader.playground.problem import Problem, make_problem
+from grader.playground.problem import make_problem
 from grader.playground.rng import Seed
 
 
@@ -42,6 +49,10 @@ class RunResult:
 
 
 Progress = Callable[[int], None]
+# A component call as the engine asks for it: (method name of Components, its
+# arguments, the runs of the group it is for: a slice or an index array).
+Request = tuple[str, tuple, "slice | np.ndarray"]
+Training = Generator[list[Request], list[object], list[RunResult]]
 
 
 def train(
@@ -57,15 +68,9 @@ def train(
     jobs > 1 spreads the work over that many processes (the engine's own
     components only); each run's result is the same as with jobs=1.
     """
-    groups: dict[tuple, list[int]] = {}
-    for index, (config, _) in enumerate(runs):
-        key = config.shape_key()
-        if components.scalar_hyperparameters:
-            key += (config.learning_rate, config.regularization_rate)
-        groups.setdefault(key, []).append(index)
+    groups = stack_groups([config for config, _ in runs])
     # Work units: each group, split into `jobs` interleaved shares.
-    units = [indices[k::jobs] for indices in groups.values()
-             for k in range(min(jobs, len(indices)))]
+    units = [indices[k::jobs] for indices in groups for k in range(min(jobs, len(indices)))]
     results: list[RunResult | None] = [None] * len(runs)
     if jobs > 1 and len(units) > 1:
         if components is not PLAYGROUND:
@@ -79,10 +84,44 @@ def train(
     return results  # type: ignore[return-value]
 
 
-def _train_unit(runs, components=PLAYGROUND, progress=None) -> list[RunResult]:
-    """Train runs that share a shape, together."""
+def stack_groups(configs: Sequence[TrainConfig]) -> list[list[int]]:
+    """Positions of the configs, grouped by what must be equal to train together."""
+    groups: dict[tuple, list[int]] = {}
+    for index, config in enumerate(configs):
+        groups.setdefault(config.stack_key(), []).append(index)
+    return list(groups.values())
+
+
+def group_training(runs: Sequence[tuple[TrainConfig, Seed]], *, vectorized_rates: bool,
+                   progress: Progress | None = None, speculate: bool = False,
+                   eval_epochs: Collection[int] | None = None) -> Training:
+    """The training of runs that share a stack key, as a generator of component calls.
+
+    speculate: go on with the engine's own update and check the component's
+    answer one call later (see _Network). eval_epochs: the 0-based epochs after
+    which the losses are computed (and divergence looked for); None: every one.
+    The last epoch always is; the curve holds NaN for the others."""
     problems = [make_problem(config, seed) for config, seed in runs]
-    return _train_group([c for c, _ in runs], problems, components, progress)
+    return _group_training([c for c, _ in runs], problems, vectorized_rates, progress,
+                           speculate, None if eval_epochs is None else frozenset(eval_epochs))
+
+
+def serve(training: Training, components: Components) -> list[RunResult]:
+    """Run a group's training with its component calls answered in this process."""
+    try:
+        requests = next(training)
+        while True:
+            requests = training.send([getattr(components, name)(*args)
+                                      for name, args, _ in requests])
+    except StopIteration as done:
+        return done.value
+
+
+def _train_unit(runs, components=PLAYGROUND, progress=None) -> list[RunResult]:
+    """Train runs that share a stack key, together."""
+    vectorized = not components.scalar_hyperparameters
+    return serve(group_training(runs, vectorized_rates=vectorized, progress=progress),
+                 components)
 
 
 def _train_in_processes(runs, units, jobs, progress, results) -> None:
@@ -104,35 +143,151 @@ def _stack(arrays: Sequence[np.ndarray]) -> np.ndarray:
     return np.ascontiguousarray(np.stack(arrays))
 
 
-def _train_group(
-    configs: list[TrainConfig],
-    problems: list[Problem],
-    components: Components,
-    progress: Progress | None,
-) -> list[RunResult]:
+def _row_groups(values: Sequence) -> list[tuple[object, slice | np.ndarray]]:
+    """(value, rows) for each distinct value; all rows as a slice when there is one."""
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) == 1:
+        return [(distinct[0], slice(None))]
+    return [(v, np.array([i for i, x in enumerate(values) if x == v])) for v in distinct]
+
+
+class _Split:
+    """How one group's component calls are split by the runs' settings."""
+
+    def __init__(self, configs: list[TrainConfig], vectorized_rates: bool) -> None:
+        self.activations = _row_groups([c.activation for c in configs])
+        lr = np.array([c.learning_rate for c in configs], dtype=np.float64)
+        rate = np.array([c.regularization_rate for c in configs], dtype=np.float64)
+        self.bias_lr = lr.reshape(-1, 1)
+        if vectorized_rates:  # the engine's own components take per-run rate arrays
+            self.updates = [((lr[rows].reshape(-1, 1, 1), rate[rows].reshape(-1, 1, 1), kind),
+                             rows)
+                            for kind, rows in _row_groups([c.regularization for c in configs])]
+        else:  # a student's functions take plain numbers: one call per distinct setting
+            settings = [(c.learning_rate, c.regularization_rate, c.regularization)
+                        for c in configs]
+            self.updates = [((float(a), float(b), kind), rows)
+                            for (a, b, kind), rows in _row_groups(settings)]
+        l1 = np.array([c.regularization == "L1" for c in configs])
+        self.l1_runs = l1.reshape(-1, 1, 1) if l1.any() else None
+
+    def activation(self, z: np.ndarray, derivative: bool) -> list[Request]:
+        return [("activation", (name, z[rows], derivative), rows)
+                for name, rows in self.activations]
+
+    def join_activation(self, z: np.ndarray, answers: list, derivative: bool):
+        if len(answers) == 1:
+            out, der = answers[0]
+            name = self.activations[0][0]
+            return (_checked_array(out, z.shape, f"{name} output"),
+                    _checked_array(der, z.shape, f"{name} derivative") if derivative else None)
+        out = np.empty_like(z)
+        der = np.empty_like(z) if derivative else None
+        for (name, rows), (o, d) in zip(self.activations, answers, strict=True):
+            shape = (len(rows), *z.shape[1:])
+            out[rows] = _checked_array(o, shape, f"{name} output")
+            if derivative:
+                der[rows] = _checked_array(d, shape, f"{name} derivative")
+        return out, der
+
+    def update(self, weights: list[np.ndarray], gradients: list[np.ndarray]) -> list[Request]:
+        return [("regularized_update",
+                 ([w[rows] for w in weights], [g[rows] for g in gradients], *setting), rows)
+                for setting, rows in self.updates]
+
+    def join_update(self, weights: list[np.ndarray], answers: list) -> list[np.ndarray]:
+        if len(answers) == 1:
+            return _checked_weights(answers[0], weights)
+        joined = [np.empty_like(w) for w in weights]
+        for (_, rows), new in zip(self.updates, answers, strict=True):
+            part = _checked_weights(new, [w[rows] for w in weights])
+            for target, layer in zip(joined, part, strict=True):
+                target[rows] = layer
+        return joined
+
+
+class _Network:
+    """A group's parameters, and (when speculating) an update not yet confirmed.
+
+    Speculation: a step's update is first computed with the engine's own rule
+    and training goes on with it; the student's update of that step travels with
+    the next step's first call (one round trip instead of two) and replaces the
+    assumption unless it is bit for bit the same, in which case the work done
+    with it is repeated. So the training is exactly the student's either way."""
+
+    def __init__(self, weights, biases, split: _Split, speculate: bool) -> None:
+        self.weights, self.biases, self.split = weights, biases, split
+        self.dead = [np.zeros(w.shape, dtype=bool) for w in weights]
+        self.speculate = speculate
+        self.pending = None  # (update requests, weights and dead links before, assumed)
+
+    def update(self, mean_w):
+        """Apply a step's update: a generator, as it may have to ask for it."""
+        requests = self.split.update(self.weights, mean_w)
+        if self.speculate:
+            assumed = self.split.join_update(self.weights, [
+                getattr(PLAYGROUND, method)(*args) for method, args, _ in requests])
+            self.pending = (requests, self.weights, [d.copy() for d in self.dead], assumed)
+            self._set(list(assumed))
+        else:
+            self._set(self.split.join_update(self.weights, (yield requests)))
+
+    def _set(self, weights) -> None:
+        if self.split.l1_runs is not None:
+            # L1 zero crossing: the link is dead and stays 0 from now on.
+            for layer, w in enumerate(weights):
+                self.dead[layer] |= (w == 0) & self.split.l1_runs
+                weights[layer] = np.where(self.dead[layer], 0.0, w)
+        self.weights = weights
+
+    def take_pending(self) -> list[Request]:
+        return self.pending[0] if self.pending is not None else []
+
+    def settle(self, answers: list) -> bool:
+        """The student's answers to the pending update: False when they differ
+        from the assumption (the weights are then theirs; redo what used them)."""
+        _, before, dead, assumed = self.pending
+        self.pending = None
+        theirs = self.split.join_update(before, answers)
+        if all(a.tobytes() == t.tobytes() for a, t in zip(assumed, theirs, strict=True)):
+            return True
+        self.dead = dead
+        self._set(theirs)
+        return False
+
+    def forward(self, x, derivative: bool):
+        """_forward on the current weights, settling a pending update on the way."""
+        while True:
+            extra = self.take_pending()
+            result, answers = yield from _forward(self.weights, self.biases, x, self.split,
+                                                  derivative, extra)
+            if not extra or self.settle(answers):
+                return result
+
+    def finish(self):
+        if self.pending is not None:
+            self.settle((yield self.take_pending()))
+
+
+def _group_training(configs, problems, vectorized_rates, progress, speculate=False,
+                    eval_epochs=None) -> Training:
     first = configs[0]
     n_runs, n_layers = len(configs), len(first.layer_sizes) - 1
-    if components.scalar_hyperparameters:
-        lr, rate = first.learning_rate, first.regularization_rate
-        bias_lr = lr
-    else:
-        lr = np.array([c.learning_rate for c in configs], dtype=np.float64).reshape(-1, 1, 1)
-        rate = np.array([c.regularization_rate for c in configs],
-                        dtype=np.float64).reshape(-1, 1, 1)
-        bias_lr = lr[:, :, 0]
+    split = _Split(configs, vectorized_rates)
     # Weights are kept transposed, (runs, n_in, n_out), so that every matmul reads
     # contiguous memory; the update is elementwise and does not care.
-    weights = [_stack([p.weights[layer].T for p in problems]) for layer in range(n_layers)]
-    biases = [_stack([p.biases[layer] for p in problems]) for layer in range(n_layers)]
+    net = _Network([_stack([p.weights[layer].T for p in problems]) for layer in range(n_layers)],
+                   [_stack([p.biases[layer] for p in problems]) for layer in range(n_layers)],
+                   split, speculate)
     x_train = _stack([p.x_train for p in problems])
     y_train = _stack([p.y_train for p in problems])[:, :, None]
     x_eval = np.concatenate([x_train, _stack([p.x_test for p in problems])], axis=1)
     y_eval = np.concatenate([y_train, _stack([p.y_test for p in problems])[:, :, None]], axis=1)
     n_train = x_train.shape[1]
 
-    batches = _checked_batches(components.minibatches(n_train, first.batch_size), n_train)
-    batch_data = [(x_train[:, idx], y_train[:, idx], len(idx)) for idx in batches]
-    dead = [np.zeros(w.shape, dtype=bool) for w in weights]
+    (batches,) = yield [("minibatches", (n_train, first.batch_size), slice(None))]
+    batch_data = [(x_train[:, idx], y_train[:, idx], len(idx))
+                  for idx in _checked_batches(batches, n_train)]
     curve = np.full((n_runs, first.epochs, 2), np.nan)
     diverged_at: list[int | None] = [None] * n_runs
     carry: tuple[list, list, int] | None = None  # Playground's leftover accumulators
@@ -140,7 +295,8 @@ def _train_group(
     with np.errstate(all="ignore"):  # divergence is detected and reported, not warned about
         for epoch in range(first.epochs):
             for x, y, count in batch_data:
-                grad_w, grad_b = _gradients(weights, biases, x, y, first.activation, components)
+                inputs, derivatives, out = yield from net.forward(x, True)
+                grad_w, grad_b = _gradients(net.weights, inputs, derivatives, out, y)
                 if carry is not None:
                     grad_w = [g + c for g, c in zip(grad_w, carry[0], strict=True)]
                     grad_b = [g + c for g, c in zip(grad_b, carry[1], strict=True)]
@@ -151,22 +307,20 @@ def _train_group(
                     # gradients wait for the first update of the next epoch.
                     carry = (grad_w, grad_b, count)
                     continue
-                mean_w = [g / count for g in grad_w]
-                new_w = components.regularized_update(
-                    weights, mean_w, lr, rate, first.regularization)
-                weights = _checked_weights(new_w, weights)
-                if first.regularization == "L1":
-                    # L1 zero crossing: the link is dead and stays 0 from now on.
-                    for layer in range(n_layers):
-                        dead[layer] |= weights[layer] == 0
-                        weights[layer] = np.where(dead[layer], 0.0, weights[layer])
+                if count != 1:  # dividing by 1 changes nothing: skip the array operations
+                    grad_w = [g / count for g in grad_w]
+                    grad_b = [g / count for g in grad_b]
+                yield from net.update(grad_w)
                 # Biases are never regularized.
-                biases = [b - bias_lr * (g / count) for b, g in zip(biases, grad_b, strict=True)]
-            curve[:, epoch] = _losses(weights, biases, x_eval, y_eval, n_train,
-                                      first.activation, components)
-            _mark_diverged(epoch, curve, weights, biases, diverged_at)
+                net.biases = [b - split.bias_lr * g for b, g in zip(net.biases, grad_b,
+                                                                    strict=True)]
+            if eval_epochs is None or epoch in eval_epochs or epoch == first.epochs - 1:
+                _, _, out = yield from net.forward(x_eval, False)
+                curve[:, epoch] = _losses(out, y_eval, n_train)
+                _mark_diverged(epoch, curve, net.weights, net.biases, diverged_at)
             if progress is not None:
                 progress(n_runs)
+        yield from net.finish()
 
     return [
         RunResult(
@@ -174,34 +328,36 @@ def _train_group(
             seed=problems[r].seed,
             curve=curve[r],
             diverged_at=diverged_at[r],
-            weights=tuple(w[r].T.copy() for w in weights),
-            biases=tuple(b[r].copy() for b in biases),
+            weights=tuple(w[r].T.copy() for w in net.weights),
+            biases=tuple(b[r].copy() for b in net.biases),
         )
         for r in range(n_runs)
     ]
 
 
-def _forward(weights, biases, x, activation, components, derivative):
-    """Layer inputs and activation derivatives, and the output (tanh, always)."""
+def _forward(weights, biases, x, split: _Split, derivative: bool, extra=()):
+    """Layer inputs and activation derivatives, and the output (tanh, always);
+    `extra` requests travel with the first layer's, their answers come back."""
     inputs, derivatives = [x], []
     a = x
+    extra_answers = []
     for w, b in zip(weights[:-1], biases[:-1], strict=True):
         z = np.matmul(a, w)
         z += b[:, None, :]
-        a, der = components.activation(activation, z, derivative)
-        a = _checked_array(a, z.shape, f"{activation} output")
-        if derivative:
-            der = _checked_array(der, z.shape, f"{activation} derivative")
+        answers = yield [*extra, *split.activation(z, derivative)]
+        if extra:
+            extra_answers, answers = answers[:len(extra)], answers[len(extra):]
+            extra = ()
+        a, der = split.join_activation(z, answers, derivative)
         inputs.append(a)
         derivatives.append(der)
     z = np.matmul(a, weights[-1])
     z += biases[-1][:, None, :]
-    return inputs, derivatives, tanh(z)
+    return (inputs, derivatives, tanh(z)), extra_answers
 
 
-def _gradients(weights, biases, x, y, activation, components):
+def _gradients(weights, inputs, derivatives, out, y):
     """Sums over the batch of dE/dw and dE/db, E = 0.5 * (output - label)^2."""
-    inputs, derivatives, out = _forward(weights, biases, x, activation, components, True)
     delta = (out - y) * (1 - out * out)  # dE/dz at the tanh output node
     grad_w, grad_b = [None] * len(weights), [None] * len(weights)
     for layer in range(len(weights) - 1, -1, -1):
@@ -213,9 +369,8 @@ def _gradients(weights, biases, x, y, activation, components):
     return grad_w, grad_b
 
 
-def _losses(weights, biases, x_eval, y_eval, n_train, activation, components):
+def _losses(out, y_eval, n_train):
     """Mean of 0.5 * (output - label)^2 over the training and the test points."""
-    _, _, out = _forward(weights, biases, x_eval, activation, components, False)
     diff = out[:, :, 0] - y_eval[:, :, 0]
     error = 0.5 * (diff * diff)
     return np.stack([error[:, :n_train].mean(axis=1), error[:, n_train:].mean(axis=1)], axis=1)

@@ -1,11 +1,12 @@
-"""Renderings of a GradeResult: terminal text, JSON, JUnit XML, GitHub Actions, Gradescope."""
+"""Renderings of a GradeResult: terminal text, JSON, JUnit XML, GitHub Actions, Gradescope,
+HTML."""
 
 from __future__ import annotations
 
 from grader.report.common import summary_line, write_atomic
 from grader.results import GradeResult
 
-FORMATS = ("text", "json", "junit", "github", "gradescope")
+FORMATS = ("text", "json", "junit", "github", "gradescope", "html")
 
 __all__ = ["FORMATS", "render", "summary_line", "write_atomic"]
 
@@ -26,4 +27,7 @@ def render(result: GradeResult, fmt: str, *, color: bool = False) -> str:
     if fmt == "gradescope":
         from grader.report import gradescope
         return gradescope.render(result)
+    if fmt == "html":
+        from grader.report import html
+        return html.render(result)
     raise ValueError(f"unknown report format {fmt!r}; choose from {', '.join(FORMATS)}")

@@ -20,12 +20,16 @@ import re
 import secrets
 from pathlib import Path
 
-from grader.report import terminal
-from grader.report.common import explanation_text, points, summary_line
+from grader.i18n import label
+from grader.report import experiments_text, terminal
+from grader.report.common import explanation_text, lang_of, points, status_counts, summary_line
 from grader.results import CheckResult, GradeResult
 
-ADVISORY = ("A grade computed in your own CI is advisory: the grade of record comes from "
-            "your instructor's run.")
+ADVISORY = label("report.github.advisory", "en")  # the English one; see advisory(lang)
+
+
+def advisory(lang: str) -> str:
+    return label("report.github.advisory", lang)
 
 
 def escape_data(text: str) -> str:
@@ -54,7 +58,8 @@ def _repo_path(path: str, workspace: str | None) -> str:
         return path
 
 
-def _where(location: dict | None, workspace: str | None) -> tuple[dict, str]:
+def _where(location: dict | None, workspace: str | None,
+           lang: str = "en") -> tuple[dict, str]:
     """(file/line properties, a prefix for the message) for one of result.locations."""
     if not location:
         return {}, ""
@@ -63,29 +68,35 @@ def _where(location: dict | None, workspace: str | None) -> tuple[dict, str]:
     if inner is None and cell is None:
         return {"file": _repo_path(path, workspace), "line": line}, ""
     # Annotations cannot point into a notebook cell or a zip: name the file, say the rest.
-    parts = [f"{inner[2]} in {Path(inner[1]).name}"] if inner else []
-    parts += [f"{label} {n}" for label, n in (("cell", cell), ("line", line)) if n]
-    return {"file": _repo_path(inner[1] if inner else path, workspace)}, ", ".join(parts) + ": "
+    parts = [label("report.github.in_archive", lang, member=inner[2],
+                   archive=Path(inner[1]).name)] if inner else []
+    parts += [label(f"report.github.{name}", lang, **{name: n})
+              for name, n in (("cell", cell), ("line", line)) if n]
+    where = label("report.github.separator", lang).join(parts)
+    return ({"file": _repo_path(inner[1] if inner else path, workspace)},
+            label("report.github.where", lang, where=where))
 
 
 def annotation(check: CheckResult, result: GradeResult, workspace: str | None) -> str:
-    properties, prefix = _where(result.locations.get(check.function or ""), workspace)
+    lang = lang_of(result)
+    properties, prefix = _where(result.locations.get(check.function or ""), workspace, lang)
     title = f"{check.title} ({points(check.points)}/{points(check.max_points)})"
-    return command("error", prefix + explanation_text(check), **properties, title=title)
+    return command("error", prefix + explanation_text(check, lang), **properties, title=title)
 
 
 def render(result: GradeResult, *, workspace: str | None = None) -> str:
     workspace = workspace if workspace is not None else os.environ.get("GITHUB_WORKSPACE")
     token = secrets.token_hex(16)
     lines = [f"::stop-commands::{token}", terminal.render(result, color=False), f"::{token}::"]
+    lang = lang_of(result)
     title = f"hwgrade check {result.assignment}"
     if result.error:
-        lines.append(command("error", result.error,
-                             title=f"{title}: your submission could not be graded"))
+        lines.append(command("error", result.error, title=label(
+            "report.github.could_not_grade_title", lang, title=title)))
         return "\n".join(lines)
     lines += [annotation(c, result, workspace) for c in result.checks
               if c.status in ("failed", "error")]
-    lines.append(command("notice", f"{summary_line(result)}\n{ADVISORY}", title=title))
+    lines.append(command("notice", f"{summary_line(result)}\n{advisory(lang)}", title=title))
     return "\n".join(lines)
 
 
@@ -102,32 +113,27 @@ def _cell(text: object, limit: int = 300) -> str:
             .replace("|", "\\|"))
 
 
-def _experiments(rows: list[dict]) -> list[str]:
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    return ["", "### Experiments", "", "| " + " | ".join(_cell(c) for c in columns) + " |",
-            "|" + " --- |" * len(columns)] + [
-        "| " + " | ".join(_cell(row.get(c, "")) for c in columns) + " |" for row in rows]
-
-
 def step_summary(result: GradeResult) -> str:
+    lang = lang_of(result)
     head = f"## hwgrade check {_cell(result.assignment)}"
     if result.error:
-        return f"{head}\n\n❌ Your submission could not be graded: {_cell(result.error, 2000)}\n"
+        return (f"{head}\n\n❌ "
+                f"{label('report.could_not_grade', lang, error=_cell(result.error, 2000))}\n")
     lines = [f"{head}: {points(result.score)}/{points(result.max_score)}", "",
-             "| | check | points | what went wrong |", "| --- | --- | --- | --- |"]
+             label("report.github.table_header", lang), "| --- | --- | --- | --- |"]
     for c in result.checks:
-        title = c.title + (" (hidden)" if c.hidden else "")
+        title = c.title + (label("report.hidden", lang) if c.hidden else "")
         lines.append(f"| {_EMOJI[c.status]} | {_cell(title)} | {points(c.points)}/"
                      f"{points(c.max_points)} | {_cell(c.message) if c.message else ''} |")
-    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in result.counts().items() if n)
-    lines += ["", f"**Score: {points(result.score)}/{points(result.max_score)}** "
-                  f"({len(result.checks)} checks: {counts or 'none'})"]
+    score = label("report.score", lang, score=points(result.score),
+                  max_score=points(result.max_score))
+    totals = label("report.totals", lang, total=len(result.checks),
+                   counts=status_counts(result)).strip()
+    lines += ["", f"**{score}** {totals}"]
     if result.pending_points:
-        lines.append(f"\n{points(result.pending_points)} more points will be decided by hidden "
-                     "checks when your instructor grades the submission.")
-    if result.experiments:
-        lines += _experiments(result.experiments)
-    lines += ["", f"> {ADVISORY}", ""]
+        lines.append("\n" + label("report.pending", lang, points=points(result.pending_points)))
+    lines += experiments_text.markdown_lines(result, lang)
+    lines += ["", f"> {advisory(lang)}", ""]
     return "\n".join(lines)
 
 

@@ -20,18 +20,18 @@ from __future__ import annotations
 import json
 import math
 
-from grader.report.common import explanation_text, points
+from grader.i18n import label
+from grader.report.common import explanation_text, lang_of, points
 from grader.results import CheckResult, GradeResult
 
 VISIBLE, HIDDEN = "visible", "after_published"
 
 
-def _test(check: CheckResult) -> dict:
+def _test(check: CheckResult, lang: str) -> dict:
     status = "passed" if check.status == "passed" else "failed"  # Gradescope knows only these
-    output = explanation_text(check)
+    output = explanation_text(check, lang)
     if check.status == "error":
-        output += ("\n" if output else "") + ("This is a problem in the grader, not in your "
-                                              "code: your instructor will look into it.")
+        output += ("\n" if output else "") + label("report.gradescope.grader_problem", lang)
     test = {"name": check.title, "name_format": "text",
             "score": float(check.points), "max_score": float(check.max_points),
             "status": status, "visibility": HIDDEN if check.hidden else VISIBLE,
@@ -43,26 +43,29 @@ def _test(check: CheckResult) -> dict:
     return test
 
 
-def _output(result: GradeResult) -> str:
+def _output(result: GradeResult, lang: str) -> str:
     if result.error:
-        return f"Your submission could not be graded: {result.error}"
+        return label("report.could_not_grade", lang, error=result.error)
     shown = [c for c in result.checks if not c.hidden]
     passed = sum(c.status == "passed" for c in shown)
-    lines = [f"hwgrade {result.assignment}: {passed} of {len(shown)} checks passed"
-             + (" (hidden checks are shown when grades are published)."
-                if len(shown) < len(result.checks) else ".")]
-    lines += [f"Note: {note}" for note in result.submission.notes]
+    some_hidden = len(shown) < len(result.checks)
+    lines = [label("report.gradescope.visible_passed_hidden" if some_hidden
+                   else "report.gradescope.visible_passed", lang,
+                   assignment=result.assignment, passed=passed, shown=len(shown))]
+    lines += [label("report.gradescope.note", lang, note=note)
+              for note in result.submission.notes]
     if result.submission.skipped:
-        lines.append(f"{len(result.submission.skipped)} notebook statement(s) were not run "
-                     "(only imports, functions, classes and constants are graded).")
+        lines.append(label("report.gradescope.skipped", lang,
+                           count=len(result.submission.skipped)))
     return "\n".join(lines)
 
 
 def results(result: GradeResult) -> dict:
+    lang = lang_of(result)
     data = {
         "score": float(result.score),
         "execution_time": math.ceil(result.timings.get("total", 0.0)),
-        "output": _output(result),
+        "output": _output(result, lang),
         "output_format": "text",
         "visibility": VISIBLE,
         "stdout_visibility": "hidden",
@@ -72,11 +75,11 @@ def results(result: GradeResult) -> dict:
                        "max_score": float(result.max_score),
                        "sha256": result.submission.sha256,
                        "protections": result.protections},
-        "tests": [_test(c) for c in result.checks],
+        "tests": [_test(c, lang) for c in result.checks],
     }
     if result.pending_points:  # a run without hidden checks: say so, never silently
-        data["output"] += (f"\n{points(result.pending_points)} points of hidden checks were "
-                           "not included in this run.")
+        data["output"] += "\n" + label("report.gradescope.pending", lang,
+                                        points=points(result.pending_points))
     return data
 
 

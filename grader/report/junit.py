@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from grader.report.common import explanation_text, points
+from grader.i18n import label
+from grader.report.common import explanation_text, lang_of, points
 from grader.results import CheckResult, GradeResult
 
 # XML 1.0 allows only #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF];
@@ -55,19 +56,21 @@ def _properties(parent: ET.Element, values: dict[str, object]) -> None:
             _element(props, "property", name=name, value=value)
 
 
-def _testcase(suite: ET.Element, classname: str, check: CheckResult) -> None:
+def _testcase(suite: ET.Element, classname: str, check: CheckResult, lang: str) -> None:
     case = _element(suite, "testcase", classname=classname, name=check.name,
                     time=_time(check.duration))
     _properties(case, {"title": check.title, "points": points(check.points),
                        "max_points": points(check.max_points), "function": check.function,
                        "hidden": str(check.hidden).lower()})
     if check.status == "failed":
-        _element(case, "failure", explanation_text(check), message=check.message, type="failed")
+        _element(case, "failure", explanation_text(check, lang), message=check.message,
+                 type="failed")
     elif check.status == "error":
-        body = "\n\n".join(t for t in (explanation_text(check), check.details) if t)
+        body = "\n\n".join(t for t in (explanation_text(check, lang), check.details) if t)
         _element(case, "error", body, message=check.message, type="error")
     elif check.status == "not_run":
-        message = check.message or "not run: needs " + ", ".join(check.needs)
+        message = check.message or label("report.junit.not_run_needs", lang,
+                                         needs=", ".join(check.needs))
         _element(case, "skipped", message=message)
 
 
@@ -94,6 +97,6 @@ def render(result: GradeResult) -> str:
                         time=totals["time"])
         _element(case, "error", result.error, message=result.error, type="submission")
     for check in checks:
-        _testcase(suite, classname, check)
+        _testcase(suite, classname, check, lang_of(result))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"

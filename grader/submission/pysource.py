@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from grader.i18n import joined
 from grader.submission.errors import SubmissionError
 from grader.submission.messages import render
 from grader.submission.model import SourceLocation
@@ -205,4 +206,4 @@ def did_you_mean(name: str, candidates: list[str]) -> str:
     found = list(dict.fromkeys(same_case + close))[:3]
     if not found:
         return ""
-    return render("hint.did_you_mean", candidates=render("hint.or").join(found))
+    return render("hint.did_you_mean", candidates=joined(found, render("hint.or")))

@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.i18n import joined
 from grader.submission.archive import open_archive
 from grader.submission.errors import SubmissionError
 from grader.submission.messages import render, render_list
@@ -234,11 +235,11 @@ def _stage_folder(
                 location = SourceLocation(display, None, found.names[name])
                 staged.function_locations[f"{module}.{name}"] = location
             elif not found.open_ended:
-                message = render("missing.function", module=module, name=name)
-                message += _nested_hint(trees[module], name, _line_of(display))
-                message += _other_module_hint(module, name, bindings)
-                message += did_you_mean(name, list(found.names))
-                staged.missing[f"{module}.{name}"] = message
+                staged.missing[f"{module}.{name}"] = joined([
+                    render("missing.function", module=module, name=name),
+                    _nested_hint(trees[module], name, _line_of(display)),
+                    _other_module_hint(module, name, bindings),
+                    did_you_mean(name, list(found.names))], "")
     return staged
 
 
@@ -251,7 +252,7 @@ def _missing_modules(
 ) -> SubmissionError:
     present = {f"{m}.py" for m in requirement.modules} - {f"{m}.py" for m in absent}
     candidates = [f.name for f in listing.files if f.name not in present]
-    hints = ""
+    hints = []
     for module in absent:
         expected = f"{module}.py"
         same = [c for c in candidates if c.casefold() == expected.casefold()]
@@ -262,17 +263,17 @@ def _missing_modules(
             if expected in {f.name for f in tree.listdir((*root, folder)).files}
         ]
         if same:
-            hints += render("hint.module_case", candidate=same[0], expected=expected)
+            hints.append(render("hint.module_case", candidate=same[0], expected=expected))
         elif close:
-            hints += render("hint.module_close", candidate=close[0], expected=expected)
+            hints.append(render("hint.module_close", candidate=close[0], expected=expected))
         elif nested:
-            hints += render("hint.module_in_subfolder", candidate=nested[0])
+            hints.append(render("hint.module_in_subfolder", candidate=nested[0]))
     return SubmissionError(
         "folder.missing_modules",
         path=tree.describe(root),
         missing=", ".join(f"{m}.py" for m in absent),
         found=render_list(_found(listing)),
-        hints=hints,
+        hints=joined(hints, ""),
     )
 
 
@@ -428,11 +429,11 @@ def _stage_notebook(
                 rows.append((f"from {NOTEBOOK_MODULE} import {name}  # noqa: F401",
                              (location.cell, location.line)))
             elif not found.open_ended:
-                message = render("missing.function_notebook", module=module, name=name)
-                message += _nested_hint(nb_tree, name, locate)
-                message += _skipped_hint(name, code.skipped_statements, file.display)
-                message += did_you_mean(name, list(found.names))
-                staged.missing[f"{module}.{name}"] = message
+                staged.missing[f"{module}.{name}"] = joined([
+                    render("missing.function_notebook", module=module, name=name),
+                    _nested_hint(nb_tree, name, locate),
+                    _skipped_hint(name, code.skipped_statements, file.display),
+                    did_you_mean(name, list(found.names))], "")
         staged.files[module] = ("\n".join(text for text, _ in rows) + "\n").encode("utf-8")
         staged.origins[module] = ModuleOrigin(file.display, tuple(where for _, where in rows))
     staged.files[NOTEBOOK_MODULE] = code.text.encode("utf-8")

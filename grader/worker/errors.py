@@ -3,8 +3,9 @@
 Every failure of a call into the submission is a StudentCodeError: `code` is a
 stable message id (a key of MESSAGES), `params` the plain data the message
 needs, `function` the qualified name of the function that was running
-("activations.sigmoid", or None). `message` renders the English sentence; a
-translation only has to provide a catalog with the same keys (see `render`).
+("activations.sigmoid", or None). `message` is the sentence as a grader.i18n
+Message: a str in English that grading renders again in the student's language
+(the templates are the [worker] tables of grader/locale/*.toml).
 
 A failure of the grader itself (the worker cannot even be started) is a
 WorkerStartError: the grader's fault, never the student's.
@@ -14,43 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-MESSAGES: dict[str, str] = {
-    # --- one call ---------------------------------------------------------------------
-    "timeout": "{name} did not return within {seconds} s",
-    "check_time": "{name} did not return within the time limit of this check ({seconds} s)",
-    "cpu": "{name} used up the CPU time allowed for your code ({seconds} s of computing)",
-    "crash": "your code crashed ({signal_description}, signal {signal}) while running {name}",
-    "exit": "your code exited the process while running {name} (os._exit or sys.exit)",
-    "sys_exit": "{name} called sys.exit({exit_code}); return a value instead of exiting",
-    "interrupt": "{name} raised KeyboardInterrupt; return a value instead",
-    "exception": "{name} raised {exc_type}: {exc_message}",
-    "exception_at": "{name} raised {exc_type}: {exc_message} ({file}, line {line})",
-    "memory": "{name} ran out of memory (limit {limit_mib} MiB)",
-    "bad_return": (
-        "{name} returned a {type_name}, which cannot be sent back: "
-        "return a numpy array or a number"
-    ),
-    "bad_return_limit": "{name} returned a value that cannot be sent back: {reason}",
-    "missing_function": "{module}.py has no function named {function_name}",
-    "missing_detail": "{detail}",  # the submission loader's own message (with "did you mean")
-    "protocol": "your code disturbed the grader's connection while running {name} ({detail})",
-    "import_failed": "importing {module}.py failed: {reason}",
-    "budget": "grading time for this submission is used up (limit {seconds} s)",
-    # --- pieces -----------------------------------------------------------------------
-    "one_of": "one of {names}",
-    "reason.exception": "{exc_type}: {exc_message}",
-    "reason.exception_line": "{exc_type}: {exc_message} (line {line})",
-    "reason.exception_at": "{exc_type}: {exc_message} ({file}, line {line})",
-    "reason.timeout": "it did not finish within {seconds} s",
-    "reason.cpu": "it used up the CPU time allowed ({seconds} s of computing)",
-    "reason.crash": "it crashed ({signal_description}, signal {signal})",
-    "reason.exit": "it exited the process (os._exit or sys.exit at the top level of the file)",
-    "reason.sys_exit": "it called sys.exit({exit_code}) at the top level of the file",
-    "reason.interrupt": "it raised KeyboardInterrupt",
-    "reason.memory": "it ran out of memory (limit {limit_mib} MiB)",
-    "reason.protocol": "it disturbed the grader's connection ({detail})",
-    "reason.not_found": "there is no file {module}.py in the submission",
-    "reason.budget": "grading time for this submission is used up (limit {seconds} s)",
+from grader.i18n import DEFAULT_LANG, GRADER, Message
+
+MESSAGES: dict[str, str] = {  # the English templates, by code (from grader/locale/en.toml)
+    key.removeprefix("worker."): text
+    for key, text in GRADER.catalog(DEFAULT_LANG).items() if key.startswith("worker.")
 }
 
 
@@ -59,21 +28,27 @@ def render(error: StudentCodeError, catalog: Mapping[str, str] = MESSAGES) -> st
     return _fill(catalog, error.code, error.params)
 
 
-def _fill(catalog: Mapping[str, str], code: str, params: Mapping[str, object]) -> str:
+def _fill(catalog: Mapping[str, str] | None, code: str, params: Mapping[str, object]):
+    """The sentence of `code`: from `catalog`'s templates, or, without one, as a Message
+    of the grader's catalogs (a str in English that grading renders again in the
+    student's language)."""
+
+    def make(key: str, **fields: object):
+        return GRADER(f"worker.{key}", **fields) if catalog is None else \
+            catalog[key].format(**fields)
+
     fields = dict(params)
     names = fields.get("names")
     if isinstance(names, list) and names:
-        fields["name"] = (
-            names[0] if len(names) == 1 else catalog["one_of"].format(names=", ".join(names))
-        )
+        fields["name"] = names[0] if len(names) == 1 else make("one_of", names=", ".join(names))
     else:
-        fields.setdefault("name", "your code")
+        fields.setdefault("name", make("your_code"))
     reason = fields.get("reason")
     if isinstance(reason, dict):  # a nested message: the cause of an import failure
         inner = {**params, **reason.get("params", {})}
         inner.pop("reason", None)
         fields["reason"] = _fill(catalog, str(reason["code"]), inner)
-    return catalog[code].format(**fields)
+    return make(code, **fields)
 
 
 class StudentCodeError(Exception):
@@ -88,8 +63,8 @@ class StudentCodeError(Exception):
         super().__init__(code)
 
     @property
-    def message(self) -> str:
-        return render(self)
+    def message(self) -> Message:
+        return _fill(None, self.code, self.params)
 
     def __str__(self) -> str:
         return self.message

@@ -13,6 +13,7 @@ import signal
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from grader.i18n import GRADER
 from grader.worker.errors import (
     BadReturn,
     BudgetExhausted,
@@ -77,6 +78,19 @@ def for_loss(lost: Lost, call: Call, flight: Sequence[Call], limits: WorkerLimit
     return error(cls, code, call, flight, **params)
 
 
+def signal_description(sig: int) -> str:
+    """"segmentation fault": from the catalog for the usual signals (so that it is
+    translated, and the same words on every platform), else the system's own."""
+    try:
+        key = f"worker.signal.{signal.Signals(sig).name}"
+    except ValueError:
+        key = ""
+    if key and GRADER.has(key):
+        return GRADER(key)
+    description = signal.strsignal(sig) or f"signal {sig}"
+    return description[:1].lower() + description[1:]
+
+
 def death(status: int | None, cpu: float | None, limits: WorkerLimits
           ) -> tuple[type[StudentCodeError], str, dict[str, object]]:
     """Why the worker died, from its exit status and the CPU time it used."""
@@ -86,9 +100,8 @@ def death(status: int | None, cpu: float | None, limits: WorkerLimits
         return StudentCrash, "cpu", {"seconds": limits.cpu_seconds}
     if status is not None and status < 0:
         sig = -status
-        description = signal.strsignal(sig) or f"signal {sig}"
-        description = description[:1].lower() + description[1:]
-        return StudentCrash, "crash", {"signal_description": description, "signal": sig}
+        return StudentCrash, "crash", {"signal_description": signal_description(sig),
+                                       "signal": sig}
     return StudentExit, "exit", {"exit_code": status}
 
 

@@ -4,7 +4,8 @@ Runs INSIDE the student process, from a private runtime directory that holds a
 copy of this file and of protocol.py; it imports only the standard library,
 numpy and protocol. Launched as
 
-    python -s -S server.py --fd N --staged DIR --pkgs DIR --work DIR --limits JSON
+    python -s -S server.py --fd N [--lane FD --doorbell FD] --staged DIR --pkgs DIR
+                           --work DIR --limits JSON
 
 (on Windows, without --fd: the socket arrives on stdin as a socket.share() blob).
 Before any student code runs it
@@ -13,6 +14,8 @@ into the empty working directory; then it says "ready" and serves requests:
 
     {"op": "import", "id": n, "modules": [...]}  -> {"id", "results", "stdout"}
     {"op": "call", "id": n, "calls": [{"module", "function", "args", "kwargs"}]}
+    {"op": "lane", "id": n}                      -> reply, then calls through the
+                                                    shared-memory lane (lane.py) until END
     {"op": "bye"}                                -> exit
 
 Each result is {"ok": value} or {"error": {"kind", "type", "message", "frames",
@@ -80,6 +83,9 @@ def _bootstrap(args):
     sys.path[:] = [runtime, args["pkgs"], *stdlib]
     sys.dont_write_bytecode = True
     import protocol  # noqa: F401  (and numpy through it), before the submission is on the path
+
+    if args["lane"] is not None:
+        import lane  # noqa: F401  (likewise)
 
     failed = _apply_limits(args["limits"].get("rlimits", {}))
     if hasattr(os, "setsid"):
@@ -201,19 +207,27 @@ def _rng_or_value(value):
 
 
 def _call(spec, staged, modules):
+    outcome, value = _invoke(spec["module"], spec["function"], spec["args"], spec["kwargs"],
+                             staged, modules)
+    _restore_builtins()
+    if outcome == "error":
+        return {"error": value}
+    return {"ok": [value, spec["args"]] if spec.get("return_args") else value}
+
+
+def _invoke(module_name, function_name, args, kwargs, staged, modules):
+    """("ok", value) or ("error", report). The caller restores builtins afterwards."""
     try:
-        module = modules.get(spec["module"])
-        function = getattr(module, spec["function"], None) if module is not None else None
+        module = modules.get(module_name)
+        function = getattr(module, function_name, None) if module is not None else None
         if not callable(function):
-            return {"error": _missing(f"{spec['module']}.{spec['function']} is not a function")}
-        args = [_rng_or_value(a) for a in spec["args"]]
-        kwargs = {k: _rng_or_value(v) for k, v in spec["kwargs"].items()}
-        value = function(*args, **kwargs)
+            return "error", _missing(f"{module_name}.{function_name} is not a function")
+        args = [_rng_or_value(a) for a in args]
+        kwargs = {k: _rng_or_value(v) for k, v in kwargs.items()}
+        return "ok", function(*args, **kwargs)
     except BaseException as exc:
         _restore_builtins()
-        return {"error": _report(exc, staged)}
-    _restore_builtins()
-    return {"ok": [value, spec["args"]] if spec.get("return_args") else value}
+        return "error", _report(exc, staged)
 
 
 def _unsendable(value, exc):
@@ -249,7 +263,37 @@ def _send_reply(sock, reply, limits):
         return protocol.send_message(sock, reply, limits=limits)
 
 
-def serve(sock, staged, kept, limits):
+def serve_lane(lane_area, doorbell, staged, modules, kept, limits, me, last):
+    """Answer calls through the shared-memory lane until the grader says END
+    (True: back to the socket) or is gone (False). `last` is the request number
+    read before saying yes to the lane: the grader writes the next one after."""
+    import lane
+
+    slots = lane_area.slots
+    while True:
+        try:
+            last = lane.wait_for(slots, lane.REQUEST_SEQ, last, lane.WORKER_ASLEEP, doorbell)
+            calls = lane.read_request(lane_area.request, slots[lane.REQUEST_LEN], limits)
+        except (EOFError, OSError, lane.LaneError):
+            return False
+        outcomes = []
+        if calls is not None:
+            for module_name, function_name, args in calls:
+                outcomes.append(_invoke(module_name, function_name, args, {}, staged, modules))
+            _restore_builtins()
+            if os.getpid() != me:  # a forked child of the submission: not ours to reply
+                os._exit(0)
+            kept[0].clear()  # nothing printed during a lane call reaches the grader
+            kept[1] = 0
+        slots[lane.REPLY_LEN] = lane.write_reply(lane_area.reply, outcomes, _unsendable)
+        slots[lane.REPLY_SEQ] = last
+        lane.ring(slots, lane.GRADER_ASLEEP, doorbell)
+        del outcomes
+        if calls is None:
+            return True
+
+
+def serve(sock, staged, kept, limits, lane_area=None, doorbell=None):
     import protocol
 
     modules = {}
@@ -264,6 +308,11 @@ def serve(sock, staged, kept, limits):
             results = [_import(name, staged, modules) for name in request["modules"]]
         elif op == "call":
             results = [_call(spec, staged, modules) for spec in request["calls"]]
+        elif op == "lane" and lane_area is not None:
+            import lane
+
+            results = []
+            last_request = lane_area.slots[lane.REQUEST_SEQ]  # before the reply goes out
         else:
             return
         if os.getpid() != me:  # a child the submission forked came back here: not ours to reply
@@ -276,11 +325,15 @@ def serve(sock, staged, kept, limits):
         except protocol.ProtocolError:
             return
         del results
+        if op == "lane" and not serve_lane(lane_area, doorbell, staged, modules, kept,
+                                           limits, me, last_request):
+            return
 
 
 def _parse(argv):
     args = dict(zip(argv[0::2], argv[1::2], strict=True))
-    return {"fd": args.get("--fd"), "staged": os.path.abspath(args["--staged"]),
+    return {"fd": args.get("--fd"), "lane": args.get("--lane"),
+            "doorbell": args.get("--doorbell"), "staged": os.path.abspath(args["--staged"]),
             "pkgs": args["--pkgs"], "work": args["--work"], "limits": json.loads(args["--limits"])}
 
 
@@ -298,8 +351,14 @@ def main(argv):
     import protocol
 
     limits = protocol.Limits(**args["limits"].get("protocol", {}))
+    lane_area = doorbell = None
+    if args["lane"] is not None:
+        import lane
+
+        lane_area = lane.Area(int(args["lane"]), args["limits"]["lane_capacity"])
+        doorbell = socket.socket(fileno=int(args["doorbell"]))
     protocol.send_message(sock, {"op": "ready", "failed": failed}, limits=limits)
-    serve(sock, args["staged"], kept, limits)
+    serve(sock, args["staged"], kept, limits, lane_area, doorbell)
 
 
 if __name__ == "__main__":

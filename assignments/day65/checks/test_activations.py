@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks import assert_close, describe, expect_array, fail
+from grader.i18n import messages_near
+
+msg = messages_near(__file__)  # assignments/day65/locale: titles, messages and hints
 
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
 
@@ -63,15 +66,12 @@ def call(submission, name, z):
 def test_sigmoid_values(submission, z):
     """sigmoid(z) = 1 / (1 + exp(-z)), elementwise"""
     got = expect_array(submission.activations.sigmoid(z), shape=z.shape)
-    assert_close(got, ref_sigmoid(z), inputs=z,
-                 hint="sigmoid(z) = 1 / (1 + np.exp(-z)), applied to every element of z.")
+    assert_close(got, ref_sigmoid(z), inputs=z, hint=msg("activations.sigmoid_hint"))
 
 
 @pytest.mark.points(3)
 @pytest.mark.function("activations.sigmoid")
-@pytest.mark.hint("np.exp(z) overflows for z > 709. Only ever take exp of -|z|: "
-                  "e = np.exp(-np.abs(z)); then 1 / (1 + e) where z >= 0 and e / (1 + e) "
-                  "where z < 0.")
+@pytest.mark.hint(msg("activations.sigmoid_stable_hint"))
 def test_sigmoid_stable_for_large_inputs(submission):
     """sigmoid is stable for huge |z| (up to 1e300): 0 and 1 at the ends, never NaN"""
     z = np.array([-1e300, -1e10, -1000.0, -745.0, -710.0, -40.0, 0.0,
@@ -80,17 +80,18 @@ def test_sigmoid_stable_for_large_inputs(submission):
     bad = ~np.isfinite(got)
     if bad.any():
         i = int(np.argmax(bad))
-        fail(f"sigmoid({z[i]:g}) returned {got[i]}", expected=describe(ref_sigmoid(z)[i]),
-             actual=describe(got[i]))
+        fail(msg("activations.sigmoid_returned", z=f"{z[i]:g}", got=got[i]),
+             expected=describe(ref_sigmoid(z)[i]), actual=describe(got[i]))
     outside = (got < 0) | (got > 1)
     if outside.any():
         i = int(np.argmax(outside))
-        fail(f"sigmoid({z[i]:g}) is outside [0, 1]", expected="a value in [0, 1]",
-             actual=describe(got[i]))
+        fail(msg("activations.sigmoid_outside", z=f"{z[i]:g}"),
+             expected=msg("activations.in_unit_interval"), actual=describe(got[i]))
     assert_close(got, ref_sigmoid(z), atol=1e-15, inputs=z)
     for end, limit in ((-1e300, 0.0), (1e300, 1.0)):  # 0-d inputs too
         got = expect_array(submission.activations.sigmoid(np.array(end)), shape=())
-        assert_close(got, np.array(limit), atol=1e-15, what=f"value of sigmoid({end:g})")
+        assert_close(got, np.array(limit), atol=1e-15,
+                     what=msg("activations.value_of", call=f"sigmoid({end:g})"))
 
 
 @pytest.mark.points(2)
@@ -101,12 +102,11 @@ def test_sigmoid_derivative_values(submission, z):
     """sigmoid_derivative(z) = s * (1 - s) with s = sigmoid(z), taken at the input z"""
     got = expect_array(submission.activations.sigmoid_derivative(z), shape=z.shape)
     expected = ref_sigmoid_derivative(z)
-    hint = "Compute s = sigmoid(z) first, then s * (1 - s)."
+    hint = msg("activations.sigmoid_derivative_hint")
     if z.size and np.allclose(got, z * (1 - z), atol=1e-12):
-        hint = ("You computed z * (1 - z): z is the input, not sigmoid's output. "
-                "Use s = sigmoid(z), then s * (1 - s).")
+        hint = msg("activations.sigmoid_derivative_used_z")
     elif z.size and np.allclose(got, -expected, atol=1e-12):
-        hint = "The sign is wrong: the slope of sigmoid is s * (1 - s) >= 0, not s * (s - 1)."
+        hint = msg("activations.sigmoid_derivative_sign")
     assert_close(got, expected, inputs=z, hint=hint)
 
 
@@ -117,7 +117,7 @@ def test_sigmoid_derivative_values(submission, z):
 def test_tanh_values(submission, z):
     """tanh(z), elementwise"""
     got = expect_array(submission.activations.tanh(z), shape=z.shape)
-    assert_close(got, np.tanh(z), inputs=z, hint="np.tanh(z) computes it elementwise.")
+    assert_close(got, np.tanh(z), inputs=z, hint=msg("activations.tanh_hint"))
 
 
 @pytest.mark.points(2)
@@ -128,12 +128,11 @@ def test_tanh_derivative_values(submission, z):
     """tanh_derivative(z) = 1 - tanh(z)^2, taken at the input z"""
     got = expect_array(submission.activations.tanh_derivative(z), shape=z.shape)
     expected = 1 - np.tanh(z) ** 2
-    hint = "The slope of tanh at z is 1 - np.tanh(z) ** 2."
+    hint = msg("activations.tanh_derivative_hint")
     if z.size and np.allclose(got, 1 - np.tanh(z), atol=1e-12):
-        hint = "You computed 1 - tanh(z); the derivative is 1 - tanh(z) ** 2 (squared)."
+        hint = msg("activations.tanh_derivative_not_squared")
     elif z.size and np.allclose(got, 1 - z ** 2, atol=1e-12):
-        hint = ("You computed 1 - z ** 2: z is the input, not tanh's output. "
-                "Use 1 - np.tanh(z) ** 2.")
+        hint = msg("activations.tanh_derivative_used_z")
     assert_close(got, expected, inputs=z, hint=hint)
 
 
@@ -144,8 +143,7 @@ def test_tanh_derivative_values(submission, z):
 def test_relu_values(submission, z):
     """relu(z) = max(0, z), elementwise"""
     got = expect_array(submission.activations.relu(z), shape=z.shape)
-    assert_close(got, np.maximum(z, 0.0), inputs=z,
-                 hint="Use np.maximum(z, 0.0) (elementwise), not max(z, 0).")
+    assert_close(got, np.maximum(z, 0.0), inputs=z, hint=msg("activations.relu_hint"))
 
 
 @pytest.mark.points(1)
@@ -156,23 +154,24 @@ def test_relu_derivative_values(submission, z):
     """relu_derivative(z) is 1 where z > 0 and 0 where z < 0"""
     got = expect_array(submission.activations.relu_derivative(z), shape=z.shape)
     assert_close(got, (z > 0).astype(np.float64), inputs=z,
-                 hint="The slope of relu is 1 for z > 0 and 0 for z < 0: "
-                      "(z > 0).astype(np.float64).")
+                 hint=msg("activations.relu_derivative_hint"))
 
 
 @pytest.mark.points(2)
 @pytest.mark.function("activations.relu_derivative")
 def test_relu_derivative_at_zero(submission):
     """relu_derivative(0) is 0, as in Playground"""
-    hint = ("relu'(0) must be 0 (Playground uses 0 for z <= 0): use z > 0, not z >= 0.")
+    hint = msg("activations.relu_derivative_zero_hint")
     z = np.array([-1.0, 0.0, 1.0, -0.0])
     got = expect_array(submission.activations.relu_derivative(z), shape=z.shape)
     if got[1] != 0 or got[3] != 0:
-        fail("relu_derivative(0) is not 0", expected="0.0 at z = 0",
-             actual=f"{float(got[1])!r} at z = 0", hint=hint)
+        fail(msg("activations.relu_derivative_zero"), expected=msg("activations.at_zero",
+                                                                   value="0.0"),
+             actual=msg("activations.at_zero", value=repr(float(got[1]))), hint=hint)
     assert_close(got, np.array([0.0, 0.0, 1.0, 0.0]), inputs=z, hint=hint)
     got = expect_array(submission.activations.relu_derivative(np.array(0.0)), shape=())
-    assert_close(got, np.array(0.0), what="value of relu_derivative(0-d array 0.0)", hint=hint)
+    assert_close(got, np.array(0.0), hint=hint,
+                 what=msg("activations.value_of_0d", name="relu_derivative", z="0.0"))
 
 
 @pytest.mark.points(1)
@@ -182,8 +181,7 @@ def test_relu_derivative_at_zero(submission):
 def test_linear_values(submission, z):
     """linear(z) = z"""
     got = expect_array(submission.activations.linear(z), shape=z.shape)
-    assert_close(got, z, atol=0, rtol=0, inputs=z,
-                 hint="Return the input's values unchanged, as a float64 array.")
+    assert_close(got, z, atol=0, rtol=0, inputs=z, hint=msg("activations.linear_hint"))
 
 
 @pytest.mark.points(1)
@@ -193,10 +191,8 @@ def test_linear_values(submission, z):
 def test_linear_derivative_values(submission, z):
     """linear_derivative(z) is an array of ones of z's shape"""
     got = expect_array(submission.activations.linear_derivative(z), shape=z.shape,
-                       hint="Return an array with z's shape, not the number 1: "
-                            "np.ones_like(z, dtype=np.float64).")
-    assert_close(got, np.ones(z.shape), inputs=z,
-                 hint="The slope of linear(z) = z is 1 everywhere.")
+                       hint=msg("activations.linear_derivative_shape_hint"))
+    assert_close(got, np.ones(z.shape), inputs=z, hint=msg("activations.linear_derivative_hint"))
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -207,30 +203,28 @@ def check_input_handling(submission, name):
     got, (z_after,) = getattr(submission.activations, name).returning_args(z)
     if not (isinstance(z_after, np.ndarray) and z_after.dtype == z.dtype
             and np.array_equal(z_after, z)):
-        fail(f"{name} changed its input z", expected=z, actual=z_after,
-             hint="Never write into z (no z[...] = ..., z *= ..., out=z): "
-                  "compute a new array, e.g. np.maximum(z, 0.0) instead of z[z < 0] = 0.")
+        fail(msg("activations.changed_input", name=name), expected=z, actual=z_after,
+             hint=msg("activations.changed_input_hint"))
     assert_close(expect_array(got, shape=z.shape), ref(z), inputs=z)
 
     z32 = z.astype(np.float32)
     got = expect_array(call(submission, name, z32), shape=z.shape,
-                       hint="For float32 input return float64 too: convert first, "
-                            "z = np.asarray(z, dtype=np.float64).")
+                       hint=msg("activations.float32_hint"))
     assert_close(got, ref(z32.astype(np.float64)), atol=1e-6, rtol=1e-6, inputs=z32)
 
     got = expect_array(call(submission, name, 0.5), shape=(),
-                       hint="z may be a Python float: convert it with "
-                            "np.asarray(z, dtype=np.float64) before using array methods.")
-    assert_close(got, ref(np.array(0.5)), what=f"value of {name}(0.5)")
+                       hint=msg("activations.python_float_hint"))
+    assert_close(got, ref(np.array(0.5)), what=msg("activations.value_of", call=f"{name}(0.5)"))
 
     for zero_d in (np.array(-1.5), np.array(2.0)):
         got = expect_array(call(submission, name, zero_d), shape=(),
-                           hint="A 0-d array in gives a 0-d array (or a float) out.")
-        assert_close(got, ref(zero_d), what=f"value of {name}({float(zero_d)}) on a 0-d array")
+                           hint=msg("activations.zero_d_hint"))
+        assert_close(got, ref(zero_d),
+                     what=msg("activations.value_of_0d", name=name, z=float(zero_d)))
 
     for empty in (np.zeros(0), np.zeros((2, 0))):
         expect_array(call(submission, name, empty), shape=empty.shape,
-                     hint="An empty array in gives an empty array of the same shape out.")
+                     hint=msg("activations.empty_hint"))
 
 
 def input_handling_check(name):
@@ -239,6 +233,7 @@ def input_handling_check(name):
     @pytest.mark.points(1)
     @pytest.mark.function(f"activations.{name}")
     @pytest.mark.depends(f"{name}_values")
+    @pytest.mark.title(msg("title.input_handling", name=name))
     def check(submission):
         check_input_handling(submission, name)
 

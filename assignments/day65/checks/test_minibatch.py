@@ -16,32 +16,31 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from grader.checks import fail, seeded_rng
+from grader.i18n import joined, messages_near
 from grader.worker.errors import StudentException
 
-SLICE_HINT = ("Slice one array of indices: [order[i:i + batch_size] for i in "
-              "range(0, n_samples, batch_size)].")
+msg = messages_near(__file__)  # assignments/day65/locale: titles, messages and hints
+SLICE_HINT = msg("minibatch.slice_hint")
 
 
 def expect_batches(value, call):
     """value as a list of 1-d integer arrays, or a failure saying what it is instead."""
     if not isinstance(value, list):
-        fail(f"{call} returned a {type(value).__name__}, not a list of index arrays",
-             expected="a list of 1-d integer numpy arrays", actual=value,
-             hint="Return a list: " + SLICE_HINT)
+        fail(msg("minibatch.not_a_list", call=call, type=type(value).__name__),
+             expected=msg("minibatch.list_of_arrays"), actual=value,
+             hint=msg("minibatch.return_a_list_hint"))
     for i, batch in enumerate(value):
         if not isinstance(batch, np.ndarray):
-            fail(f"{call}: batch {i} is a {type(batch).__name__}, not a numpy array",
-                 expected="a 1-d integer numpy array", actual=batch,
-                 hint="Each batch is a numpy array of indices: slice np.arange(n_samples) "
-                      "or rng.permutation(n_samples) instead of building Python lists.")
+            fail(msg("minibatch.batch_not_array", call=call, i=i, type=type(batch).__name__),
+                 expected=msg("minibatch.one_array"), actual=batch,
+                 hint=msg("minibatch.batch_not_array_hint"))
         if batch.ndim != 1:
-            fail(f"{call}: batch {i} has shape {batch.shape}, not a 1-d shape",
-                 expected="a 1-d integer numpy array", actual=batch, hint=SLICE_HINT)
+            fail(msg("minibatch.batch_not_1d", call=call, i=i, shape=batch.shape),
+                 expected=msg("minibatch.one_array"), actual=batch, hint=SLICE_HINT)
         if batch.dtype.kind not in "iu":
-            fail(f"{call}: batch {i} holds {batch.dtype} values, not integers",
-                 expected="an integer array (e.g. int64)", actual=batch,
-                 hint="Indices are integers: use np.arange(n_samples) or "
-                      "rng.permutation(n_samples), not floats.")
+            fail(msg("minibatch.batch_not_integers", call=call, i=i, dtype=str(batch.dtype)),
+                 expected=msg("minibatch.integer_array"), actual=batch,
+                 hint=msg("minibatch.integers_hint"))
     return value
 
 
@@ -51,19 +50,14 @@ def expected_sizes(n, size):
 
 def size_hint(got, want, n, size):
     if n and not got and want:
-        return ("batch_size > n_samples gives ONE batch holding all n_samples indices; "
-                "n_samples == 0 gives [].")
+        return msg("minibatch.one_batch_hint")
     if got and got[-1] == 0:
-        return ("There is an empty batch: loop with range(0, n_samples, batch_size), "
-                "without + 1.")
+        return msg("minibatch.empty_batch_hint")
     if len(got) == len(want) - 1 and got == want[:-1]:
-        return ("The last, smaller batch (the remainder) is missing: keep it, "
-                "e.g. loop over range(0, n_samples, batch_size).")
+        return msg("minibatch.remainder_missing_hint")
     if len(got) == len(want) - 1 and got[:-1] == want[:-2] and got[-1] == want[-2] + want[-1]:
-        return ("The remainder was merged into the batch before it: it must be a "
-                "batch of its own, smaller than batch_size.")
-    return ("Every batch holds batch_size indices, except the last one, which holds the "
-            f"remainder ({n} % {size} = {n % size} here, when it is not 0).")
+        return msg("minibatch.remainder_merged_hint")
+    return msg("minibatch.sizes_hint", n=n, size=size, remainder=n % size)
 
 
 def check_partition(batches, n, size, call):
@@ -71,16 +65,16 @@ def check_partition(batches, n, size, call):
     got = [len(b) for b in batches]
     want = expected_sizes(n, size)
     if got != want:
-        fail(f"{call} gave {len(got)} batches of sizes {got}", expected=f"sizes {want}",
-             actual=f"sizes {got}", hint=size_hint(got, want, n, size))
+        fail(msg("minibatch.wrong_sizes", call=call, count=len(got), sizes=got),
+             expected=msg("minibatch.sizes", sizes=want), actual=msg("minibatch.sizes", sizes=got),
+             hint=size_hint(got, want, n, size))
     flat = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
     if not np.array_equal(np.sort(flat), np.arange(n)):
         missing = sorted(set(range(n)) - set(flat.tolist()))[:5]
-        fail(f"{call}: the batches do not hold each index 0..{n - 1} exactly once",
-             expected=f"each of 0..{n - 1} once", actual=np.sort(flat),
-             hint=(f"Index {missing[0]} is missing. " if missing else "An index repeats. ")
-             + "Draw ONE order (np.arange(n_samples), or rng.permutation(n_samples)) "
-               "and cut it into consecutive slices.")
+        fail(msg("minibatch.not_a_partition", call=call, last=n - 1),
+             expected=msg("minibatch.each_once", last=n - 1), actual=np.sort(flat),
+             hint=msg("minibatch.index_missing_hint", index=missing[0]) if missing
+             else msg("minibatch.index_repeats_hint"))
     return flat
 
 
@@ -89,8 +83,8 @@ def check_in_order(submission, n, size):
     batches = expect_batches(submission.minibatch.minibatches(n, size), call)
     flat = check_partition(batches, n, size, call)
     if not np.array_equal(flat, np.arange(n)):
-        fail(f"{call} without rng is not in order 0..{n - 1}", expected=np.arange(n),
-             actual=flat, hint="Without rng, do not shuffle: slice np.arange(n_samples).")
+        fail(msg("minibatch.not_in_order", call=call, last=n - 1), expected=np.arange(n),
+             actual=flat, hint=msg("minibatch.not_in_order_hint"))
 
 
 @pytest.mark.points(2)
@@ -122,26 +116,25 @@ def test_minibatches_edge_sizes(submission):
 def expect_error(submission, args, allowed, hint):
     """minibatches(*args) must raise one of the allowed exception types."""
     call = f"minibatches({', '.join(repr(a) for a in args)})"
-    want = " or ".join(allowed)
+    want = joined(allowed, msg("minibatch.or"))
     try:
         value = submission.minibatch.minibatches(*args)
     except StudentException as error:
         if error.exc_type in allowed:
             return
-        fail(f"{call} raised {error.exc_type}, not {want}", expected=f"{want} raised",
+        fail(msg("minibatch.raised_other", call=call, exc_type=error.exc_type, want=want),
+             expected=msg("minibatch.raised", want=want),
              actual=f"{error.exc_type}: {error.exc_message}", hint=hint)
-    fail(f"{call} returned instead of raising {want}", expected=f"{want} raised",
-         actual=value, hint=hint)
+    fail(msg("minibatch.returned_instead", call=call, want=want),
+         expected=msg("minibatch.raised", want=want), actual=value, hint=hint)
 
 
 @pytest.mark.points(1)
 @pytest.mark.function("minibatch.minibatches")
-@pytest.mark.hint("Check the arguments before the loop: a loop that moves on by batch_size "
-                  "never ends when batch_size is 0.")
+@pytest.mark.hint(msg("minibatch.invalid_loop_hint"))
 def test_minibatches_invalid_arguments(submission):
     """batch_size < 1 and n_samples < 0 raise ValueError"""
-    hint = ("Check the arguments first: if batch_size < 1 or n_samples < 0: "
-            "raise ValueError(...).")
+    hint = msg("minibatch.invalid_hint")
     for args in ((10, 0), (10, -3), (-1, 5), (-10, 3)):
         expect_error(submission, args, ("ValueError",), hint)
 
@@ -157,22 +150,18 @@ def test_minibatches_with_rng(submission):
         submission.minibatch.minibatches(n, size, rng=seeded_rng(123)), call)
     flat = check_partition(batches, n, size, call)
     if np.array_equal(flat, np.arange(n)):
-        fail(f"{call} is still in order 0..{n - 1}",
-             expected=f"a shuffled order, e.g. rng.permutation({n}): "
-                      f"{np.random.default_rng(123).permutation(n)}",
-             actual=flat, hint="When rng is given, draw the order from it: "
-                               "order = rng.permutation(n_samples), then slice it.")
+        fail(msg("minibatch.still_in_order", call=call, last=n - 1),
+             expected=msg("minibatch.shuffled_order", n=n,
+                          order=np.random.default_rng(123).permutation(n)),
+             actual=flat, hint=msg("minibatch.draw_from_rng_hint"))
     again = expect_batches(
         submission.minibatch.minibatches(n, size, rng=seeded_rng(123)), call)
     if not (len(again) == len(batches) and all(map(np.array_equal, again, batches))):
-        fail("two calls with the same seed gave different batches", expected=flat,
+        fail(msg("minibatch.same_seed_differs"), expected=flat,
              actual=np.concatenate(again) if again else again,
-             hint="Draw random numbers only from the rng you were given: "
-                  "np.random.shuffle and np.random.permutation use numpy's global "
-                  "generator, which the seed does not control.")
+             hint=msg("minibatch.global_generator_hint"))
     other = expect_batches(submission.minibatch.minibatches(n, size, rng=seeded_rng(124)),
                            call.replace("123", "124"))
     if len(other) == len(batches) and all(map(np.array_equal, other, batches)):
-        fail("two different seeds gave the same batches", expected="a different order",
-             actual=flat, hint="Draw the order from the rng argument; do not make your own "
-                               "generator with a fixed seed.")
+        fail(msg("minibatch.seeds_same"), expected=msg("minibatch.different_order"),
+             actual=flat, hint=msg("minibatch.fixed_seed_hint"))

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks import assert_close, describe, expect_array, fail
+from grader.i18n import messages_near
+
+msg = messages_near(__file__)  # assignments/day65/locale: titles, messages and hints
 
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
 
@@ -29,13 +32,14 @@ SAMPLE = np.array([-1.5, 0.25, 2.0, -0.75, 3.0])
 
 def expect_float(value, what):
     """A penalty: a Python float or a 0-d float64 array (what np.sum gives)."""
-    return float(expect_array(value, shape=(), hint=f"{what} returns one number: "
-                              "the sum over all weights, e.g. float(np.sum(...))."))
+    return float(expect_array(value, shape=(),
+                              hint=msg("regularization.penalty_one_number", name=what)))
 
 
 def check_penalty(got, expected, call, hint):
     if not np.isclose(got, expected, rtol=1e-9, atol=1e-9):
-        fail(f"{call} returned {got!r}", expected=repr(expected), actual=repr(got), hint=hint)
+        fail(msg("regularization.returned", call=call, got=repr(got)), expected=repr(expected),
+             actual=repr(got), hint=hint)
 
 
 def expect_derivative(value, shape, what):
@@ -43,8 +47,7 @@ def expect_derivative(value, shape, what):
     if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
         value = value.astype(np.float64)
     return expect_array(value, shape=shape,
-                        hint=f"{what} works elementwise and returns a float64 array "
-                             "of the weights' shape.")
+                        hint=msg("regularization.derivative_elementwise", name=what))
 
 
 # -- penalties --------------------------------------------------------------------------
@@ -56,10 +59,11 @@ def test_l1_penalty_values(submission, w):
     """l1_penalty(w) = sum of |w|, one float"""
     got = expect_float(submission.regularization.l1_penalty(w), "l1_penalty")
     expected = float(np.sum(np.abs(w)))
-    hint = "Sum the absolute values of all the weights: np.sum(np.abs(weights))."
+    hint = msg("regularization.l1_penalty_hint")
     if w.size and abs(got - float(np.sum(w))) <= 1e-9 * max(1.0, abs(got)):
-        hint = "You summed the weights themselves; L1 sums their absolute values |w|."
-    check_penalty(got, expected, f"l1_penalty(w) for w of shape {w.shape}", hint)
+        hint = msg("regularization.l1_penalty_no_abs")
+    check_penalty(got, expected, msg("regularization.penalty_call", name="l1_penalty",
+                                     shape=w.shape), hint)
 
 
 @pytest.mark.points(1)
@@ -70,10 +74,11 @@ def test_l2_penalty_values(submission, w):
     """l2_penalty(w) = 0.5 * sum of w^2, one float"""
     got = expect_float(submission.regularization.l2_penalty(w), "l2_penalty")
     expected = 0.5 * float(np.sum(w * w))
-    hint = "The L2 penalty is 0.5 * np.sum(weights ** 2)."
+    hint = msg("regularization.l2_penalty_hint")
     if expected and abs(got - 2 * expected) <= 1e-9 * abs(expected):
-        hint = "Your value is twice too large: Playground's L2 penalty has a factor 1/2."
-    check_penalty(got, expected, f"l2_penalty(w) for w of shape {w.shape}", hint)
+        hint = msg("regularization.l2_penalty_twice")
+    check_penalty(got, expected, msg("regularization.penalty_call", name="l2_penalty",
+                                     shape=w.shape), hint)
 
 
 # -- derivatives ------------------------------------------------------------------------
@@ -85,8 +90,7 @@ def test_l1_derivative_values(submission, w):
     """l1_derivative(w) is +1 where w > 0 and -1 where w < 0"""
     got = expect_derivative(submission.regularization.l1_derivative(w), w.shape,
                             "l1_derivative")
-    assert_close(got, np.sign(w), inputs=w,
-                 hint="The slope of |w| is the sign of w: np.sign(weights).")
+    assert_close(got, np.sign(w), inputs=w, hint=msg("regularization.l1_derivative_hint"))
 
 
 @pytest.mark.points(1)
@@ -96,11 +100,11 @@ def test_l1_derivative_at_zero(submission):
     w = np.array([-2.0, 0.0, 3.0, -0.0])
     got = expect_derivative(submission.regularization.l1_derivative(w), w.shape,
                             "l1_derivative")
-    hint = ("Playground's L1 derivative is 0 at w == 0 (-1 below, +1 above): np.sign(w) "
-            "does that; np.where(w >= 0, 1, -1) does not.")
+    hint = msg("regularization.l1_derivative_zero_hint")
     if got[1] != 0 or got[3] != 0:
-        fail("l1_derivative(0) is not 0", expected="0.0 at w = 0",
-             actual=f"{float(got[1])!r} at w = 0", hint=hint)
+        fail(msg("regularization.l1_derivative_zero"),
+             expected=msg("regularization.at_zero", value="0.0"),
+             actual=msg("regularization.at_zero", value=repr(float(got[1]))), hint=hint)
     assert_close(got, np.array([-1.0, 0.0, 1.0, 0.0]), inputs=w, hint=hint)
 
 
@@ -112,9 +116,9 @@ def test_l2_derivative_values(submission, w):
     """l2_derivative(w) = w, elementwise"""
     got = expect_derivative(submission.regularization.l2_derivative(w), w.shape,
                             "l2_derivative")
-    hint = "The slope of 0.5 * w^2 is w itself (return a float64 copy of the weights)."
+    hint = msg("regularization.l2_derivative_hint")
     if w.size and np.allclose(got, 2 * w) and np.any(w):
-        hint = "Your values are twice too large: the slope of 0.5 * w^2 is w, not 2w."
+        hint = msg("regularization.l2_derivative_twice")
     assert_close(got, w, inputs=w, hint=hint)
 
 
@@ -126,14 +130,19 @@ G = np.array([0.1, -0.2, 0.3, -1.0])
 def update(submission, weights, gradient, learning_rate, rate, kind):
     got = submission.regularization.regularized_update(weights, gradient, learning_rate,
                                                        rate, kind)
-    return expect_array(got, shape=np.shape(weights),
-                        hint="Return the new weights: a float64 array of the weights' shape.")
+    return expect_array(got, shape=np.shape(weights), hint=msg("regularization.update_shape_hint"))
 
 
 def call_text(weights, gradient, learning_rate, rate, kind):
     """How the call looks in Python, for messages."""
     w, g = (np.array2string(a, separator=", ") for a in (weights, gradient))
     return f"regularized_update({w}, {g}, {learning_rate}, {rate}, {kind!r})"
+
+
+def weights_after(weights, gradient, learning_rate, rate, kind):
+    """What assert_close compares: "weights after regularized_update(...)"."""
+    return msg("regularization.weights_after",
+               call=call_text(weights, gradient, learning_rate, rate, kind))
 
 
 @pytest.mark.points(1)
@@ -145,12 +154,10 @@ def test_regularized_update_plain_step(submission):
         expected = W - lr * G
         if not np.allclose(got, expected, rtol=1e-9, atol=1e-12) and np.allclose(
                 got, W + lr * G):
-            fail(f"{call_text(W, G, lr, rate, None)} stepped uphill", expected=expected,
-                 actual=got, hint="Subtract the gradient: weights - learning_rate * gradient.")
-        assert_close(got, expected, inputs=W,
-                     what=f"weights after {call_text(W, G, lr, rate, None)}",
-                     hint="With kind None there is no regularization at all, whatever the "
-                          "rate: return weights - learning_rate * gradient.")
+            fail(msg("regularization.uphill", call=call_text(W, G, lr, rate, None)),
+                 expected=expected, actual=got, hint=msg("regularization.uphill_hint"))
+        assert_close(got, expected, inputs=W, what=weights_after(W, G, lr, rate, None),
+                     hint=msg("regularization.plain_step_hint"))
 
 
 def playground_rule(w, g, lr, rate, kind):
@@ -167,31 +174,28 @@ def playground_rule(w, g, lr, rate, kind):
 @pytest.mark.function("regularization.regularized_update")
 def test_regularized_update_l2(submission):
     """L2: weights - lr * gradient - lr * rate * weights"""
-    hint = ("L2: w = weights - learning_rate * gradient, then "
-            "w - learning_rate * rate * weights (the derivative of 0.5 w^2 is w).")
+    hint = msg("regularization.l2_update_hint")
     for w, g, lr, rate in ((W, G, 0.1, 0.03), (W, G, 0.3, 0.001), (W, np.zeros(4), 1.0, 0.1)):
         got = update(submission, w, g, lr, rate, "L2")
         assert_close(got, playground_rule(w, g, lr, rate, "L2"), inputs=w, hint=hint,
-                     what=f"weights after {call_text(w, g, lr, rate, 'L2')}")
+                     what=weights_after(w, g, lr, rate, "L2"))
     # A big L2 step may flip a weight's sign: only L1 sets weights to 0.
     w, g = np.array([0.5, -0.25]), np.zeros(2)
     got = update(submission, w, g, 1.0, 3.0, "L2")
-    assert_close(got, np.array([-1.0, 0.5]), inputs=w,
-                 what=f"weights after {call_text(w, g, 1.0, 3.0, 'L2')}",
-                 hint="Only L1 sets a weight that crosses zero to 0; L2 never does.")
+    assert_close(got, np.array([-1.0, 0.5]), inputs=w, what=weights_after(w, g, 1.0, 3.0, "L2"),
+                 hint=msg("regularization.l2_no_zeroing_hint"))
 
 
 @pytest.mark.points(1)
 @pytest.mark.function("regularization.regularized_update")
 def test_regularized_update_l1(submission):
     """L1: weights - lr * gradient - lr * rate * sign(weights), when no weight crosses zero"""
-    hint = ("L1: w = weights - learning_rate * gradient, then "
-            "w - learning_rate * rate * np.sign(weights).")
+    hint = msg("regularization.l1_update_hint")
     for w, g, lr, rate in ((W, G, 0.1, 0.03), (W, G, 0.3, 0.001),
                            (np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0]), 0.1, 0.3)):
         got = update(submission, w, g, lr, rate, "L1")
         assert_close(got, playground_rule(w, g, lr, rate, "L1"), inputs=w, hint=hint,
-                     what=f"weights after {call_text(w, g, lr, rate, 'L1')}")
+                     what=weights_after(w, g, lr, rate, "L1"))
 
 
 @pytest.mark.points(2)
@@ -210,19 +214,12 @@ def test_regularized_update_derivative_before_step(submission):
         late = stepped - lr * rate * after
         if kind == "L1":
             late = np.where(stepped * late < 0, 0.0, late)
-        hint = ("Compute d = the regularization derivative of the weights you were given "
-                "FIRST, then take the gradient step, then subtract learning_rate * rate * d.")
+        hint = msg("regularization.derivative_first_hint")
         if np.allclose(got, late) and not np.allclose(got, expected):
-            hint = ("You took the regularization derivative after the gradient step. "
-                    "Playground takes it at the weights before the step: "
-                    "d = derivative(weights) first, then w = weights - lr * gradient, "
-                    "then w - lr * rate * d.")
+            hint = msg("regularization.derivative_after_step")
             if kind == "L1":  # the same numbers come from a zero test on the wrong step
-                hint += (" Or your L1 zero test compares the weights before and after the "
-                         "gradient step; compare the weight after the gradient step with the "
-                         "weight after the regularization step.")
-        assert_close(got, expected, inputs=w, hint=hint,
-                     what=f"weights after {call_text(w, g, lr, rate, kind)}")
+                hint = msg("regularization.derivative_after_step_l1")
+        assert_close(got, expected, inputs=w, hint=hint, what=weights_after(w, g, lr, rate, kind))
 
 
 @pytest.mark.points(2)
@@ -235,24 +232,18 @@ def test_regularized_update_l1_zero_crossing(submission):
     wrong = (got != 0) & (expected == 0)
     if wrong.any():
         i = int(np.argmax(wrong))
-        fail(f"{call_text(w, g, 0.1, 1.0, 'L1')}: the weight {w[i]} crossed zero "
-             "but did not become 0", expected="0.0", actual=describe(got[i]),
-             hint="After the regularization step, set to exactly 0.0 every weight whose sign "
-                  "it flipped: np.where(w * w_new < 0, 0.0, w_new), with w the weight after "
-                  "the gradient step (Playground: the link dies).")
-    assert_close(got, expected, inputs=w, what=f"weights after {call_text(w, g, 0.1, 1.0, 'L1')}")
+        fail(msg("regularization.crossed_not_zero", call=call_text(w, g, 0.1, 1.0, "L1"),
+                 weight=w[i]), expected="0.0", actual=describe(got[i]),
+             hint=msg("regularization.crossed_not_zero_hint"))
+    assert_close(got, expected, inputs=w, what=weights_after(w, g, 0.1, 1.0, "L1"))
     # Only the regularization step's crossing counts, not the gradient step's.
     w, g = np.array([0.05, -0.05]), np.array([1.0, -1.0])
     got = update(submission, w, g, 0.1, 0.01, "L1")
     expected = playground_rule(w, g, 0.1, 0.01, "L1")  # [-0.051, 0.051]
     if np.any((got == 0) & (expected != 0)):
-        fail(f"{call_text(w, g, 0.1, 0.01, 'L1')}: a weight that the gradient step moved "
-             "across 0 became 0", expected=expected, actual=got,
-             hint="Compare the weight after the gradient step with the weight after the "
-                  "regularization step, not the weights you were given: only the "
-                  "regularization step's crossing sets a weight to 0.")
-    assert_close(got, expected, inputs=w,
-                 what=f"weights after {call_text(w, g, 0.1, 0.01, 'L1')}")
+        fail(msg("regularization.gradient_crossing_zeroed", call=call_text(w, g, 0.1, 0.01, "L1")),
+             expected=expected, actual=got, hint=msg("regularization.gradient_crossing_hint"))
+    assert_close(got, expected, inputs=w, what=weights_after(w, g, 0.1, 0.01, "L1"))
 
 
 @pytest.mark.points(1)
@@ -265,7 +256,5 @@ def test_regularized_update_leaves_inputs_alone(submission):
             w, g, 0.1, 0.01, kind)
         for name, before, after in (("weights", w, w_after), ("gradient", g, g_after)):
             if not (isinstance(after, np.ndarray) and np.array_equal(after, before)):
-                fail(f"regularized_update(..., kind={kind!r}) changed its {name} argument",
-                     expected=before, actual=after,
-                     hint="Build new arrays (w = weights - learning_rate * gradient) instead "
-                          "of updating in place (weights -= ...).")
+                fail(msg("regularization.changed_argument", kind=repr(kind), name=name),
+                     expected=before, actual=after, hint=msg("regularization.in_place_hint"))

@@ -8,6 +8,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks import assert_close, describe, expect_array, fail
+from grader.i18n import messages_near
+
+msg = messages_near(__file__)  # hidden/locale: never shipped, like these checks
 
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
 LARGE = np.array([-1e300, -1e10, -1000.0, -710.0, -40.0, 40.0, 710.0, 1000.0, 1e10, 1e300])
@@ -20,25 +23,22 @@ def ref_sigmoid(z):
 
 @pytest.mark.points(2)
 @pytest.mark.function("activations.sigmoid_derivative")
-@pytest.mark.hint("Compute the derivative from a stable sigmoid: s = sigmoid(z), then "
-                  "s * (1 - s). A formula with exp(-z) / (1 + exp(-z)) ** 2 gives inf / inf "
-                  "= NaN for very negative z.")
+@pytest.mark.hint(msg("activations.sigmoid_derivative_stable_hint"))
 def test_sigmoid_derivative_stable_for_large_inputs(submission):
     """sigmoid_derivative is finite and about 0 for huge |z| (up to 1e300)"""
     got = expect_array(submission.activations.sigmoid_derivative(LARGE), shape=LARGE.shape)
     bad = ~np.isfinite(got) | (got < 0) | (got > 0.25)
     if bad.any():
         i = int(np.argmax(bad))
-        fail(f"sigmoid_derivative({LARGE[i]:g}) returned {got[i]}",
-             expected="a value in [0, 0.25], here about 0", actual=describe(got[i]))
+        fail(msg("activations.sigmoid_derivative_returned", z=f"{LARGE[i]:g}", got=got[i]),
+             expected=msg("activations.about_zero"), actual=describe(got[i]))
     s = ref_sigmoid(LARGE)
     assert_close(got, s * (1 - s), atol=1e-15, inputs=LARGE)
 
 
 @pytest.mark.points(1)
 @pytest.mark.function("activations.tanh")
-@pytest.mark.hint("np.tanh(z) is exact for every z; (exp(z) - exp(-z)) / (exp(z) + exp(-z)) "
-                  "overflows to inf / inf = NaN beyond |z| = 710.")
+@pytest.mark.hint(msg("activations.tanh_large_hint"))
 def test_tanh_large_inputs(submission):
     """tanh is -1 and +1 for huge |z|, never NaN"""
     got = expect_array(submission.activations.tanh(LARGE), shape=LARGE.shape)
@@ -69,10 +69,8 @@ def check_slope(submission, name, z):
     got = expect_array(getattr(submission.activations, name)(z), shape=z.shape)
     activation = name.removesuffix("_derivative")
     assert_close(got, slope(ACTIVATION[name], z), atol=1e-6, rtol=1e-6, inputs=z,
-                 what="slopes",
-                 hint=f"{name}(z) is the slope of {activation} at its input z: compare "
-                      f"({activation}(z + h) - {activation}(z - h)) / (2 h), for a small h, "
-                      "with your values.")
+                 what=msg("activations.slopes"),
+                 hint=msg("activations.slope_hint", name=name, activation=activation))
 
 
 @pytest.mark.points(1)

@@ -7,16 +7,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.checks import fail, seeded_rng
+from grader.i18n import messages_near
 from grader.worker.errors import StudentException
+
+msg = messages_near(__file__)  # hidden/locale: never shipped, like these checks
 
 
 def expect_batches(value, call):
     if not isinstance(value, list) or not all(
             isinstance(b, np.ndarray) and b.ndim == 1 and b.dtype.kind in "iu" for b in value):
-        fail(f"{call} did not return a list of 1-d integer numpy arrays",
-             expected="a list of 1-d integer numpy arrays", actual=value,
-             hint="Slice one numpy array of indices: [order[i:i + batch_size] for i in "
-                  "range(0, n_samples, batch_size)].")
+        fail(msg("minibatch.not_a_list", call=call), expected=msg("minibatch.list_of_arrays"),
+             actual=value, hint=msg("minibatch.slice_hint"))
     return value
 
 
@@ -24,16 +25,14 @@ def check_partition(batches, n, size, call):
     got = [len(b) for b in batches]
     want = [size] * (n // size) + ([n % size] if n % size else [])
     if got != want:
-        fail(f"{call} gave batches of sizes {got}", expected=f"sizes {want}",
-             actual=f"sizes {got}",
-             hint="Every batch holds batch_size indices except the last, which holds the "
-                  "remainder; with rng too.")
+        fail(msg("minibatch.wrong_sizes", call=call, sizes=got),
+             expected=msg("minibatch.sizes", sizes=want), actual=msg("minibatch.sizes", sizes=got),
+             hint=msg("minibatch.sizes_hint"))
     flat = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
     if not np.array_equal(np.sort(flat), np.arange(n)):
-        fail(f"{call}: the batches do not hold each index 0..{n - 1} exactly once",
-             expected=f"each of 0..{n - 1} once", actual=np.sort(flat),
-             hint="Draw ONE permutation (rng.permutation(n_samples)) and cut it into "
-                  "consecutive slices.")
+        fail(msg("minibatch.not_a_partition", call=call, last=n - 1),
+             expected=msg("minibatch.each_once", last=n - 1), actual=np.sort(flat),
+             hint=msg("minibatch.one_permutation_hint"))
     return flat
 
 
@@ -51,8 +50,8 @@ def test_minibatches_random_sizes(submission, n, size, seed):
         batches = submission.minibatch.minibatches(n, size, seeded_rng(seed))
     flat = check_partition(expect_batches(batches, call), n, size, call)
     if seed is None and not np.array_equal(flat, np.arange(n)):
-        fail(f"{call} without rng is not in order", expected=np.arange(n), actual=flat,
-             hint="Without rng, slice np.arange(n_samples) as it is.")
+        fail(msg("minibatch.not_in_order", call=call), expected=np.arange(n), actual=flat,
+             hint=msg("minibatch.not_in_order_hint"))
 
 
 @pytest.mark.points(1)
@@ -75,17 +74,13 @@ def test_minibatches_rng_mixes_batches(submission):
     batches = expect_batches(submission.minibatch.minibatches(n, size, rng=seeded_rng(7)), call)
     blocks = [set(range(start, start + size)) for start in range(0, n, size)]
     if all(set(b.tolist()) in blocks for b in batches):
-        fail(f"{call}: every batch holds the same indices as without rng "
-             "(only their order changed)", expected="batches mixing indices from all over",
-             actual=batches[0],
-             hint="Shuffle ALL the indices once (order = rng.permutation(n_samples)) and "
-                  "then slice; do not shuffle inside each batch or only the batches' order.")
+        fail(msg("minibatch.not_mixed", call=call), expected=msg("minibatch.mixed"),
+             actual=batches[0], hint=msg("minibatch.not_mixed_hint"))
 
 
 @pytest.mark.points(1)
 @pytest.mark.function("minibatch.minibatches")
-@pytest.mark.hint("Refuse arguments that are not integers: e.g. operator.index(batch_size) "
-                  "raises TypeError for 2.5 or '10'.")
+@pytest.mark.hint(msg("minibatch.non_integer_hint"))
 def test_minibatches_non_integer_arguments(submission):
     """n_samples or batch_size that is not an integer raises TypeError or ValueError"""
     for args in ((10, 2.5), (10.5, 2), ("10", 2), (10, "2")):
@@ -95,7 +90,8 @@ def test_minibatches_non_integer_arguments(submission):
         except StudentException as error:
             if error.exc_type in ("TypeError", "ValueError"):
                 continue
-            fail(f"{call} raised {error.exc_type}", expected="TypeError or ValueError",
+            fail(msg("minibatch.raised_other", call=call, exc_type=error.exc_type),
+                 expected=msg("minibatch.type_or_value_error"),
                  actual=f"{error.exc_type}: {error.exc_message}")
-        fail(f"{call} returned instead of raising TypeError or ValueError",
-             expected="TypeError or ValueError raised", actual=value)
+        fail(msg("minibatch.returned_instead", call=call),
+             expected=msg("minibatch.type_or_value_error_raised"), actual=value)

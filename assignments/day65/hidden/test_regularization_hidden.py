@@ -8,6 +8,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks import assert_close, expect_array, fail
+from grader.i18n import messages_near
+
+msg = messages_near(__file__)  # hidden/locale: never shipped, like these checks
 
 PENALTY = {
     "l1_penalty": lambda w: float(np.sum(np.abs(w))),
@@ -22,16 +25,16 @@ def check_penalty_edge_inputs(submission, name):
     for w in cases:
         got, (w_after,) = getattr(submission.regularization, name).returning_args(w)
         if not (isinstance(w_after, np.ndarray) and np.array_equal(w_after, w)):
-            fail(f"{name} changed its weights", expected=w, actual=w_after,
-                 hint="Compute with new arrays; never write into weights.")
-        got = expect_array(got, shape=(), hint=f"{name} returns one Python float, e.g. "
-                           "float(np.sum(...)), also for empty or float32 weights.")
+            fail(msg("regularization.changed_weights", name=name), expected=w, actual=w_after,
+                 hint=msg("regularization.new_arrays_hint"))
+        got = expect_array(got, shape=(), hint=msg("regularization.penalty_float_hint",
+                                                    name=name))
         expected = PENALTY[name](w.astype(np.float64))
         tolerance = 1e-6 if w.dtype == np.float32 else 1e-9  # float32 sums may stay float32
         if not np.isclose(got, expected, rtol=tolerance, atol=1e-12):
-            fail(f"{name}({w!r}) returned {float(got)!r}", expected=repr(expected),
-                 actual=repr(float(got)),
-                 hint="No weights (an empty array) give 0.0; a 0-d array is one weight.")
+            fail(msg("regularization.returned", call=f"{name}({w!r})", got=repr(float(got))),
+                 expected=repr(expected), actual=repr(float(got)),
+                 hint=msg("regularization.empty_weights_hint"))
 
 
 @pytest.mark.points(1)
@@ -54,15 +57,14 @@ def check_derivative_edge_inputs(submission, name):
     for w in cases:
         got, (w_after,) = getattr(submission.regularization, name).returning_args(w)
         if not (isinstance(w_after, np.ndarray) and np.array_equal(w_after, w)):
-            fail(f"{name} changed its weights", expected=w, actual=w_after,
-                 hint="Compute with new arrays; never write into weights.")
+            fail(msg("regularization.changed_weights", name=name), expected=w, actual=w_after,
+                 hint=msg("regularization.new_arrays_hint"))
         if isinstance(got, np.ndarray) and got.dtype.kind in "iu":
             got = got.astype(np.float64)
-        got = expect_array(got, shape=w.shape,
-                           hint=f"{name} returns a float64 array of the weights' shape; "
-                                "convert first: np.asarray(weights, dtype=np.float64).")
+        got = expect_array(got, shape=w.shape, hint=msg("regularization.derivative_shape_hint",
+                                                        name=name))
         assert_close(got, DERIVATIVE[name](w.astype(np.float64)), inputs=w,
-                     what=f"values of {name}")
+                     what=msg("regularization.values_of", name=name))
 
 
 @pytest.mark.points(1)
@@ -100,12 +102,10 @@ def test_regularized_update_any_shape(submission):
     for w, g, lr, rate in cases:
         for kind in ("L1", "L2", None):
             got = submission.regularization.regularized_update(w, g, lr, rate, kind)
-            got = expect_array(got, shape=w.shape,
-                               hint="Return a float64 array of the weights' shape, whatever "
-                                    "that shape is (0-d and empty included).")
+            got = expect_array(got, shape=w.shape, hint=msg("regularization.any_shape_hint"))
             assert_close(got, playground_rule(w, g, lr, rate, kind)[1], inputs=w,
-                         what=f"weights after an update with kind={kind!r}, "
-                              f"learning_rate={lr!r}, rate={rate!r}")
+                         what=msg("regularization.weights_after_update", kind=repr(kind),
+                                  lr=repr(lr), rate=repr(rate)))
 
 
 RATES = st.sampled_from([0.00001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10])
@@ -137,7 +137,5 @@ def test_regularized_update_random_cases(submission, case):
     if kind == "L1" and unclear.any():
         expected = np.where(unclear & (got == 0), 0.0, expected)
     assert_close(got, expected, atol=1e-10, rtol=1e-9, inputs=w,
-                 what=f"weights (learning_rate={lr}, rate={rate}, kind={kind!r})",
-                 hint="Follow Playground's order: d = derivative at the given weights; "
-                      "w = weights - lr * gradient; w_new = w - lr * rate * d; with L1, "
-                      "0 where w * w_new < 0.")
+                 what=msg("regularization.weights_with", lr=lr, rate=rate, kind=repr(kind)),
+                 hint=msg("regularization.playground_order_hint"))
