@@ -129,11 +129,14 @@ class _Training:
         self.training = training
         self.translator = translator
         self.requests: list[tuple] = []
+        self.all_keys = frozenset(key for key, _ in members)  # asked every step: once
 
-    def keys(self, rows=slice(None)) -> set[Hashable]:
+    def keys(self, rows=slice(None)) -> frozenset[Hashable]:
+        if isinstance(rows, slice) and rows == slice(None):
+            return self.all_keys
         picked = self.members[rows] if isinstance(rows, slice) else [
             self.members[r] for r in rows]
-        return {key for key, _ in picked}
+        return frozenset(key for key, _ in picked)
 
 
 def train_in_lockstep(
@@ -194,7 +197,7 @@ def _fail(keys, error: BaseException, done) -> None:
 
 def _advance(t: _Training, answers: list | None, done) -> bool:
     """Send the answers; True while the training goes on and still matters."""
-    if all(isinstance(done[key], BaseException) for key in t.keys()):
+    if all(isinstance(done[key], BaseException) for key in t.all_keys):
         t.training.close()  # every key of it already failed
         return False
     try:
@@ -205,6 +208,6 @@ def _advance(t: _Training, answers: list | None, done) -> bool:
                 done[key][position] = result
         return False
     except ComponentError as error:  # the engine's own checks (e.g. of the batches)
-        _fail(t.keys(), error, done)
+        _fail(t.all_keys, error, done)
         return False
     return True

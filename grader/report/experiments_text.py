@@ -13,7 +13,7 @@ from typing import Any
 
 from grader.i18n import label
 from grader.report.common import display_width
-from grader.report.experiments_view import ExerciseView, Spread, exercise_view, flag
+from grader.report.experiments_view import ExerciseView, Spread, exercise_view
 
 
 def _spread(spread: Spread | None, lang: str) -> str:
@@ -32,15 +32,9 @@ def _yes_no(value: bool | None, lang: str) -> str:
     return label(f"report.experiments.{key}", lang)
 
 
-def _views(result: Any) -> list[tuple[ExerciseView, bool | None]]:
-    views = []
-    for entry in getattr(result, "experiments", None) or []:
-        view = exercise_view(entry)
-        if view is not None:
-            by_reference = flag((entry.get("observation") or {}).get("reproduced_by_reference")
-                                if isinstance(entry.get("observation"), dict) else None)
-            views.append((view, by_reference))
-    return views
+def _views(result: Any) -> list[ExerciseView]:
+    views = (exercise_view(entry) for entry in getattr(result, "experiments", None) or [])
+    return [view for view in views if view is not None]
 
 
 def _rows(view: ExerciseView, lang: str) -> list[list[str]]:
@@ -60,14 +54,14 @@ def terminal_lines(result: Any, lang: str) -> list[str]:
     if not views:
         return []
     lines = ["", label("report.experiments.heading", lang)]
-    for view, by_reference in views:
+    for view in views:
         lines += ["", f"  {view.title}"]
         if view.observation:
             lines.append("    " + label("report.experiments.observation", lang,
                                          text=view.observation))
             lines.append("    " + label("report.experiments.reproduced", lang,
                                          yours=_yes_no(view.reproduced, lang),
-                                         reference=_yes_no(by_reference, lang)))
+                                         reference=_yes_no(view.reproduced_by_reference, lang)))
         table = [_header(lang), *_rows(view, lang)]
         widths = [max(display_width(row[i]) for row in table) for i in range(4)]
         for row in table:
@@ -87,14 +81,14 @@ def markdown_lines(result: Any, lang: str) -> list[str]:
     if not views:
         return []
     lines = ["", f"### {label('report.experiments.heading', lang)}"]
-    for view, by_reference in views:
+    for view in views:
         lines += ["", f"**{_cell(view.title)}**", ""]
         if view.observation:
             lines += [_cell(label("report.experiments.observation", lang,
                                  text=view.observation)) + "  ",
                       _cell(label("report.experiments.reproduced", lang,
                                   yours=_yes_no(view.reproduced, lang),
-                                  reference=_yes_no(by_reference, lang))), ""]
+                                  reference=_yes_no(view.reproduced_by_reference, lang))), ""]
         lines += ["| " + " | ".join(_header(lang)) + " |", "| --- | --- | --- | --- |"]
         lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in _rows(view, lang)]
     return lines

@@ -6,7 +6,8 @@ turns such gaps into None (or NaN inside curves and grids) so that the
 renderer draws what is there and says what is not, and never raises.
 
 One entry per exercise (written by grader/experiments/report.py):
-    {"exercise", "title", "varied", "observation": {"text", "reproduced"}, "passed",
+    {"exercise", "title", "varied",
+     "observation": {"text", "reproduced", "reproduced_by_reference"}, "passed",
      "configs": [{"label", "config", "seeds", "student", "reference", "within"}],
      "boundary": {"label", "seed", "extent", "values", "points", "test_points"}}
 """
@@ -77,6 +78,7 @@ class ExerciseView:
     varied: str
     observation: str
     reproduced: bool | None
+    reproduced_by_reference: bool | None
     passed: bool | None
     configs: list[ConfigView]
     boundary: Boundary | None
@@ -194,6 +196,7 @@ def exercise_view(data: Any) -> ExerciseView | None:
     return ExerciseView(
         number=exercise, title=text(data.get("title")), varied=text(data.get("varied")),
         observation=text(observation.get("text")), reproduced=flag(observation.get("reproduced")),
+        reproduced_by_reference=flag(observation.get("reproduced_by_reference")),
         passed=flag(data.get("passed")),
         configs=[c for c in map(_config, _list(data.get("configs"))) if c is not None],
         boundary=_boundary(data.get("boundary")))
