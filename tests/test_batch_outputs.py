@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from grader.assignment import find_assignment
 from grader.batch import gradebook
 from grader.batch.journal import JOURNAL, JournalError, Record, open_journal
 from grader.batch.layouts import Submission
 from grader.batch.merge import MergeError, merge_outdirs
+from grader.batch.run import grade_batch
 from grader.batch.rows import Row, build_row, is_current
 from grader.results import CheckResult, GradeResult, SubmissionInfo
 
@@ -194,7 +196,24 @@ def test_outputs_are_written_and_stale_feedback_removed(tmp_path):
     gradebook.write_outputs(tmp_path, rows[:1], listing, manifest)
     assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["alice.html",
                                                                        "alice.txt"]
-    assert not list(tmp_path.glob(".*.tmp-*"))  # no temporary files left
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left
+
+
+def test_a_run_sweeps_the_temporaries_a_killed_run_left(tmp_path):
+    """A run SIGKILLed between creating a temporary and renaming it leaves a dot-file;
+    the next run (holding OUTDIR's lock, so no live writer owns one) removes them."""
+    demo = find_assignment(str(Path(__file__).parent / "demo_assignment"))
+    out, subs = tmp_path / "out", tmp_path / "subs"
+    subs.mkdir()
+    (out / "feedback").mkdir(parents=True)
+    left = [out / ".gradebook.csv.k2j3h4.tmp", out / "feedback" / ".456789.html.a8b9c0.tmp"]
+    for path in left:
+        path.write_text("half written")
+    kept = out / "feedback" / "notes.tmp"  # not a temporary of ours
+    kept.write_text("an instructor's file")
+    grade_batch(demo, subs, out, jobs=1)
+    assert not any(path.exists() for path in left)
+    assert kept.exists()
 
 
 # --- merge -------------------------------------------------------------------------------

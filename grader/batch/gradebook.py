@@ -22,7 +22,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import statistics
 from collections import Counter
@@ -34,6 +33,7 @@ from grader.batch.feedback_html import html_name, write_html_feedback
 from grader.batch.journal import fsync_dir
 from grader.batch.rows import STATUSES, Row
 from grader.report import terminal
+from grader.report.common import TEMPORARY, write_atomic_bytes
 
 GRADEBOOK, RESULTS, SUMMARY, MANIFEST, FEEDBACK = (
     "gradebook.csv", "results.jsonl", "summary.txt", "batch.json", "feedback")
@@ -233,13 +233,17 @@ def _most_failed(graded: list[Row], top: int = 10) -> list[str]:
 # --- files -------------------------------------------------------------------------------
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
+atomic_write = write_atomic_bytes
+
+
+def sweep_temporaries(outdir: Path) -> None:
+    """Remove the half-written files of a run that was killed (SIGKILL, power loss) between
+    creating a temporary and renaming it. Only the run holding OUTDIR's lock calls this,
+    so no live writer owns them."""
+    for folder in (outdir, outdir / FEEDBACK):
+        for tmp in folder.glob(TEMPORARY):
+            if tmp.is_file():
+                tmp.unlink(missing_ok=True)
 
 
 def write_feedback(outdir: Path, row: Row, assignment: str, filename: str) -> None:

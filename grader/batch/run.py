@@ -82,6 +82,7 @@ def grade_batch(assignment: Assignment, submissions: Path, outdir: Path, *,
     names = gradebook.feedback_names([s.id for s in subs])
     report = BatchReport(rows=[], summary="", outdir=outdir, unrecognised=scan.unrecognised)
     with open_journal(outdir) as journal:
+        gradebook.sweep_temporaries(outdir)
         history: dict[str, list[Record]] = defaultdict(list)
         for record in journal.records:
             history[record.id].append(record)

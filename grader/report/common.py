@@ -78,6 +78,9 @@ def summary_line(result: GradeResult) -> str:
     return line
 
 
+TEMPORARY = ".*.tmp"  # glob of write_atomic_bytes' temporaries
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write text as UTF-8 to path, atomically (see write_atomic_bytes)."""
     write_atomic_bytes(path, text.encode("utf-8", "replace"))  # a lone surrogate: "?"
@@ -94,6 +97,7 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
             out.write(data)
         return
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # named to match TEMPORARY, so a later run can sweep what a SIGKILL left
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
