@@ -15,8 +15,8 @@ from grader.batch import gradebook
 from grader.batch.journal import JOURNAL, JournalError, Record, open_journal
 from grader.batch.layouts import Submission
 from grader.batch.merge import MergeError, merge_outdirs
-from grader.batch.run import grade_batch
 from grader.batch.rows import Row, build_row, is_current
+from grader.batch.run import grade_batch
 from grader.results import CheckResult, GradeResult, SubmissionInfo
 
 KEY = {"submission": "aaa", "assignment": "bbb", "assignment_version": "1",

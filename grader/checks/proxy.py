@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from grader.submission import StagedSubmission
-from grader.worker.client import Call, Worker
+from grader.worker.client import Call, Pending, Worker
 from grader.worker.errors import (
     ImportFailed,
     MissingFunction,
@@ -85,6 +85,11 @@ class SubmissionProxy:
             for (i, c), outcome in zip(pending, results, strict=True):
                 outcomes[i] = self._remember(f"{c.module}.{c.function}", outcome)
         return outcomes
+
+    def train_ahead(self, stacks: list[dict], eval_epochs: list[int] | None) -> Pending:
+        """The worker's own training with the student's functions, started now; its
+        digests come with .result() (grader/experiments/twin.py)."""
+        return self._worker.train_ahead(stacks, eval_epochs)
 
 
 class ModuleProxy:

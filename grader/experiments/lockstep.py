@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.playground import calls as student_calls
 from grader.playground.components import PLAYGROUND
 from grader.playground.config import TrainConfig
 from grader.playground.engine import ComponentError, RunResult, group_training
@@ -57,43 +58,35 @@ class StudentCalls:
     def _activation(self, name: str, z: np.ndarray, derivative: bool):
         mine = [part for part in ("activation", "activation_derivative")
                 if part not in self.reference and (derivative or part == "activation")]
-        calls = [("activations", name if part == "activation" else f"{name}_derivative", (z,))
-                 for part in mine]
+        both = student_calls.activation_calls(name, z, True)
+        chosen = [both[part != "activation"] for part in mine]
 
         def assemble(outcomes):
             _raise_first(outcomes)
-            got = {part: _float_array(value, z.shape, function)
-                   for part, value, (_, function, _) in zip(mine, outcomes, calls, strict=True)}
+            got = {part: student_calls.float_array(value, z.shape, function)
+                   for part, value, (_, function, _) in zip(mine, outcomes, chosen,
+                                                             strict=True)}
             if len(got) < 1 + derivative:
                 ref_out, ref_der = PLAYGROUND.activation(name, z, derivative)
                 got.setdefault("activation", ref_out)
                 got.setdefault("activation_derivative", ref_der)
             return got["activation"], got.get("activation_derivative")
 
-        return calls, assemble
+        return chosen, assemble
 
     def _regularized_update(self, weights, gradients, learning_rate, rate, kind):
         if "regularized_update" in self.reference:
             result = PLAYGROUND.regularized_update(weights, gradients, learning_rate, rate, kind)
             return [], lambda outcomes: result
-        # All layers in one call: the rule is elementwise, so one flat array of every
-        # weight gives the same numbers as a call per layer, for fewer bytes and calls.
-        flat_w = np.concatenate([w.ravel() for w in weights])
-        flat_g = np.concatenate([g.ravel() for g in gradients])
-        calls = [("regularization", "regularized_update",
-                  (flat_w, flat_g, float(learning_rate), float(rate), kind))]
+        call = student_calls.update_call(weights, gradients, learning_rate, rate, kind)
 
         def assemble(outcomes):
             _raise_first(outcomes)
-            new = _float_array(outcomes[0], flat_w.shape, "regularized_update",
-                               " (every weight of the network, as one flat array)")
-            layers, start = [], 0
-            for w in weights:
-                layers.append(new[start:start + w.size].reshape(w.shape))
-                start += w.size
-            return layers
+            new = student_calls.float_array(outcomes[0], call[2][0].shape,
+                                            "regularized_update", student_calls.UPDATE_NOTE)
+            return student_calls.layers(new, weights)
 
-        return calls, assemble
+        return [call], assemble
 
     def _minibatches(self, n_samples: int, batch_size: int):
         if "minibatches" in self.reference:
@@ -102,23 +95,9 @@ class StudentCalls:
 
         def assemble(outcomes):
             _raise_first(outcomes)
-            (batches,) = outcomes
-            if not isinstance(batches, list):
-                raise ComponentError(
-                    f"minibatches returned a {type(batches).__name__}, not a list")
-            return batches
+            return student_calls.batches_list(outcomes[0])
 
-        return [("minibatch", "minibatches", (n_samples, batch_size))], assemble
-
-
-def _float_array(value: Any, shape: tuple, function: str, note: str = "") -> np.ndarray:
-    if type(value) is np.ndarray and value.shape == shape:
-        if value.dtype == np.float64:
-            return value
-        if value.dtype.kind in "fiub":
-            return value.astype(np.float64)
-    got = getattr(value, "shape", type(value).__name__)
-    raise ComponentError(f"{function} returned {got} for an input of shape {shape}{note}")
+        return [student_calls.minibatches_call(n_samples, batch_size)], assemble
 
 
 class _Training:
@@ -139,6 +118,19 @@ class _Training:
         return frozenset(key for key, _ in picked)
 
 
+def stack_runs(groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
+               reference: Mapping[Hashable, Collection[str]] | None = None,
+               ) -> dict[tuple, list[tuple[Hashable, int]]]:
+    """The runs that can train in the same arrays, as (key, position) lists, by
+    (components served by the reference, TrainConfig.stack_key)."""
+    stacks: dict[tuple, list[tuple[Hashable, int]]] = {}
+    for key, runs in groups.items():
+        parts = frozenset((reference or {}).get(key, ()))
+        for position, (config, _) in enumerate(runs):
+            stacks.setdefault((parts, config.stack_key()), []).append((key, position))
+    return stacks
+
+
 def train_in_lockstep(
     call_many: Callable[[Calls], list[Any]],
     groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
@@ -154,11 +146,7 @@ def train_in_lockstep(
     call get the reference's answer, so that their neighbours keep training).
     Updates are speculated (engine._Network), which changes nothing but the
     number of round trips; eval_epochs as for engine.group_training."""
-    stacks: dict[tuple, list[tuple[Hashable, int]]] = {}
-    for key, runs in groups.items():
-        parts = frozenset((reference or {}).get(key, ()))
-        for position, (config, _) in enumerate(runs):
-            stacks.setdefault((parts, config.stack_key()), []).append((key, position))
+    stacks = stack_runs(groups, reference)
     trainings = [
         _Training(members, group_training([groups[k][p] for k, p in members],
                                           vectorized_rates=False, speculate=True,

@@ -73,6 +73,11 @@ class TrainConfig:
         return (self.dataset, self.noise, self.features, self.hidden, self.batch_size,
                 self.train_ratio, self.epochs)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """to_dict's inverse (JSON has lists where the config has tuples)."""
+        return cls(**{**d, "features": tuple(d["features"]), "hidden": tuple(d["hidden"])})
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["features"] = list(self.features)

@@ -16,10 +16,7 @@ a student's worker (grader/experiments/lockstep.py).
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
 from collections.abc import Callable, Collection, Generator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,6 +124,12 @@ def _train_unit(runs, components=PLAYGROUND, progress=None) -> list[RunResult]:
 def _train_in_processes(runs, units, jobs, progress, results) -> None:
     # Vectorized numpy holds the GIL between small array operations, so threads
     # do not help; processes do (each unit is seconds of work, results are small).
+    # Imported here: this module also runs inside the student's worker, which needs
+    # neither (grader/playground/calls.py).
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     context = multiprocessing.get_context("spawn" if sys.platform == "win32" else "forkserver")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = {pool.submit(_train_unit, [runs[i] for i in indices]): indices

@@ -99,6 +99,28 @@ class _Lane:
         self.area.close()
 
 
+class Pending:
+    """A request sent by Worker.train_ahead; result() waits for its reply."""
+
+    def __init__(self, steps: Iterator[None] | None) -> None:
+        self._steps = steps
+        self._value: object = None
+
+    def result(self) -> object:
+        """The op's value; None when it failed or the worker was lost (it is then
+        restarted by the next call)."""
+        if self._steps is not None:
+            steps, self._steps = self._steps, None
+            try:
+                next(steps)
+            except StopIteration as received:
+                (result,) = received.value["results"]
+                self._value = result.get("ok")
+            except Lost:
+                pass
+        return self._value
+
+
 @dataclass
 class _Session:
     sandboxed: sandbox.Sandboxed
@@ -202,6 +224,27 @@ class Worker:
             for i, outcome in zip(pending, self._run(flight), strict=True):
                 results[i] = outcome
         return results
+
+    def train_ahead(self, stacks: list[dict], eval_epochs: list[int] | None) -> Pending:
+        """Start the worker's own training of `stacks` with the student's functions
+        (server.py's "train" op) and return at once, so that the grader trains its
+        side meanwhile; Pending.result() waits for the digests. Nothing else may use
+        the worker before that."""
+        self._close_lane()  # "train" goes over the socket
+        try:
+            self._ensure_session()
+        except BudgetExhausted:
+            return Pending(None)
+        seconds, how, shown = self._allowance(len(stacks) * 10**6)  # the check's time, budget
+        if self._res.session is None or seconds <= 0:
+            return Pending(None)
+        steps = self._exchange_steps({"op": "train", "stacks": stacks,
+                                      "eval_epochs": eval_epochs}, 1, seconds, how, shown)
+        try:
+            next(steps)
+        except Lost:
+            return Pending(None)
+        return Pending(steps)
 
     @contextmanager
     def deadline(self, seconds: float) -> Iterator[None]:
@@ -380,6 +423,15 @@ class Worker:
         for name in ("server.py", "protocol.py", "lane.py"):
             shutil.copyfile(_HERE / name, root / "runtime" / name)
             os.chmod(root / "runtime" / name, 0o644)
+        # The training engine, for the "train" op: the grader's own code, as a package
+        # grader.playground (with an empty grader/__init__.py: nothing else of hwgrade).
+        engine = root / "runtime" / "grader" / "playground"
+        engine.mkdir(parents=True, mode=0o755)
+        (engine.parent / "__init__.py").write_text("")
+        for source in sorted((_HERE.parent / "playground").glob("*.py")):
+            shutil.copyfile(source, engine / source.name)
+        for path in (engine.parent, engine, *engine.parent.rglob("*")):
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
         for source in _package_paths(self.limits.allowed_packages):
             target = root / "pkgs" / source.name
             try:
@@ -467,6 +519,18 @@ class Worker:
 
     def _exchange(self, request: dict, n: int, seconds: float, how: str,
                   shown: float | None = None) -> dict:
+        steps = self._exchange_steps(request, n, seconds, how, shown)
+        next(steps)  # sent
+        try:
+            next(steps)
+        except StopIteration as received:
+            return received.value
+        raise AssertionError("_exchange_steps yields once")
+
+    def _exchange_steps(self, request: dict, n: int, seconds: float, how: str,
+                        shown: float | None = None) -> Iterator[None]:
+        """A round trip over the socket as a generator: it yields once the request is
+        sent, and returns the checked reply (raising Lost) when resumed."""
         session = self._res.session
         assert session is not None
         request["id"] = rid = session.next_id
@@ -476,9 +540,13 @@ class Worker:
         deadline = started + min(seconds, self._budget_left)
         if self._budget_left < seconds:
             how, shown = "budget", self.limits.submission_budget
+        waited = None
         try:
             session.sock.settimeout(max(deadline - time.monotonic(), 0.001))
             protocol.send_message(session.sock, request, limits=limits)
+            yield
+            waited = time.monotonic()
+            session.sock.settimeout(max(deadline - waited, 0.001))
             reply = protocol.recv_message(session.sock, limits=limits, deadline=deadline)
             results = outcomes.check_reply(reply, rid, n)
         except protocol.EncodeError:  # the grader's arguments cannot be sent: its own mistake
@@ -493,7 +561,9 @@ class Worker:
         except ValueError as exc:  # a well-formed message with the wrong content
             raise self._lost_connection(str(exc), expect_death=False) from None
         finally:
-            self._spent(started)
+            # The budget pays from the moment the request left (the worker may have
+            # worked all along); the statistics count only the time spent waiting.
+            self._spent(started, waited=None if waited is None else time.monotonic() - waited)
         return {"id": rid, "results": results, "stdout": reply["stdout"]}
 
     def _run_lane(self, fast: _Lane, calls: list[Call], seconds: float, how: str,
@@ -566,12 +636,14 @@ class Worker:
         self._res.end_session(0.0)
         return Lost("protocol", detail=detail[:300])
 
-    def _spent(self, started: float, round_trip: bool = True) -> None:
+    def _spent(self, started: float, round_trip: bool = True,
+               waited: float | None = None) -> None:
         elapsed = time.monotonic() - started
         self._budget_left -= elapsed
         s = self._stats
         self._stats = replace(s, round_trips=s.round_trips + round_trip,
-                              wait_seconds=s.wait_seconds + elapsed)
+                              wait_seconds=s.wait_seconds + (
+                                  elapsed if waited is None else waited))
 
 def _copy_files(source: Path, target: Path) -> None:
     """Copy the regular files and folders of `source`; never follow a symbolic link."""

@@ -147,39 +147,48 @@ def ring(slots, asleep: int, doorbell) -> None:
 
 
 class Writer:
+    """A frame, gathered as parts (array heads cached by dtype and shape, array data
+    not copied) and copied into the area once by finish()."""
+
     def __init__(self, area: memoryview) -> None:
         self.area = area
-        self.pos = 0
+        self.parts: list = []
+        self.pos = 0  # the frame's length so far
 
-    def room(self, n: int) -> int:
-        """The position to write n bytes at (advancing past them)."""
-        start, self.pos = self.pos, self.pos + n
+    def mark(self) -> tuple[int, int]:
+        return len(self.parts), self.pos
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        del self.parts[mark[0]:]
+        self.pos = mark[1]
+
+    def put(self, data, size: int | None = None) -> None:
+        self.pos += len(data) if size is None else size
         if self.pos > len(self.area):
             raise FrameTooBig(f"frame over {len(self.area)} bytes")
-        return start
-
-    def put(self, data) -> None:
-        at = self.room(len(data))
-        self.area[at:self.pos] = data
+        self.parts.append(data)
 
     def value(self, x) -> None:
         t = type(x)
         if t is np.ndarray:
-            code = _CODE_OF.get(x.dtype)
-            if code is not None and x.ndim <= protocol.MAX_NDIM:
-                head = _array_head(x.ndim)
-                head.pack_into(self.area, self.room(head.size), 65, code, x.ndim, *x.shape)
+            head = _HEAD_OF.get((x.dtype, x.shape))
+            if head is None:
+                code = _CODE_OF.get(x.dtype)
+                if code is not None and x.ndim <= protocol.MAX_NDIM:
+                    head = _array_head(x.ndim).pack(65, code, x.ndim, *x.shape)
+                    if len(_HEAD_OF) > 4096:
+                        _HEAD_OF.clear()
+                    _HEAD_OF[x.dtype, x.shape] = head
+            if head is not None:
+                self.put(head)
                 if x.size:
-                    if not x.flags.c_contiguous:
-                        x = np.ascontiguousarray(x)
-                    at = self.room(x.nbytes)
-                    self.area[at:self.pos] = x.data.cast("B")
+                    self.put(x if x.flags.c_contiguous else np.ascontiguousarray(x), x.nbytes)
                 return
         elif t is float:
-            _TAGGED_F64.pack_into(self.area, self.room(9), 70, x)
+            self.put(_TAGGED_F64.pack(70, x))
             return
         elif t is int and -2**63 <= x < 2**63:
-            _TAGGED_I64.pack_into(self.area, self.room(9), 73, x)
+            self.put(_TAGGED_I64.pack(73, x))
             return
         elif x is None:
             self.put(b"N")
@@ -197,6 +206,17 @@ class Writer:
 
     def blob(self, tag: bytes, x) -> None:
         self.put(tag + _blob(x))
+
+    def frame(self) -> bytes:
+        return b"".join(self.parts)
+
+    def finish(self) -> int:
+        """Copy the frame into the area; its length."""
+        self.area[:self.pos] = self.frame()
+        return self.pos
+
+
+_HEAD_OF: dict = {}  # (dtype, shape) -> an array's head in a frame
 
 
 def _blob(x) -> bytes:
@@ -296,13 +316,17 @@ def write_request(area: memoryview, calls) -> int:
     out = Writer(area)
     out.put(_U64.pack(len(calls)))
     for name, args in calls:
-        raw = _NAMES.get(name)
-        if raw is None:
-            raw = _NAMES[name] = name.encode("ascii")
-        out.put(_CALL.pack(len(raw), len(args)) + raw)
+        head = _CALL_HEAD.get((name, len(args)))
+        if head is None:
+            raw = name.encode("ascii")
+            head = _CALL_HEAD[name, len(args)] = _CALL.pack(len(raw), len(args)) + raw
+        out.put(head)
         for arg in args:
             out.value(arg)
-    return out.pos
+    return out.finish()
+
+
+_CALL_HEAD: dict = {}  # (qualified name, argument count) -> a call's head in a frame
 
 
 def write_end(area: memoryview) -> int:
@@ -355,14 +379,15 @@ def write_reply(area: memoryview, outcomes, unsendable) -> int:
     out = Writer(area)
     out.put(_U64.pack(len(outcomes)))
     for kind, value in outcomes:
-        start = out.pos
+        start = out.mark()
         try:
             if kind == "ok":
                 out.put(b"O")
                 out.value(value)
                 continue
         except (protocol.EncodeError, FrameTooBig, MemoryError, RecursionError) as exc:
-            out.pos = start
+            out.rewind(start)
             value = unsendable(value, exc)
         out.blob(b"E", value)
-    return out.pos
+    return out.finish()
+

@@ -16,6 +16,9 @@ into the empty working directory; then it says "ready" and serves requests:
     {"op": "call", "id": n, "calls": [{"module", "function", "args", "kwargs"}]}
     {"op": "lane", "id": n}                      -> reply, then calls through the
                                                     shared-memory lane (lane.py) until END
+    {"op": "train", "id": n, "stacks": [...], "eval_epochs": [...] or None}
+        -> one result: per stack {key: digest or None} of the results of a training
+           with the student's functions run here (grader/experiments/twin.py)
     {"op": "bye"}                                -> exit
 
 Each result is {"ok": value} or {"error": {"kind", "type", "message", "frames",
@@ -86,6 +89,9 @@ def _bootstrap(args):
 
     if args["lane"] is not None:
         import lane  # noqa: F401  (likewise)
+    if os.path.isdir(os.path.join(runtime, "grader")):
+        # the engine's copy, for "train" (likewise: a submission's grader.py must not shadow it)
+        import grader.playground.calls  # noqa: F401
 
     failed = _apply_limits(args["limits"].get("rlimits", {}))
     if hasattr(os, "setsid"):
@@ -230,6 +236,44 @@ def _invoke(module_name, function_name, args, kwargs, staged, modules):
         return "error", _report(exc, staged)
 
 
+def _train(request, staged, modules):
+    """Train the grader's stacks of runs with the student's functions, here, with no
+    round trip per step; only a digest per key of the results goes back, for the
+    grader to compare with its own training's (it never takes a number from here)."""
+    try:
+        from grader.playground import calls
+        from grader.playground.config import TrainConfig
+        from grader.playground.engine import group_training
+
+        def call(module_name, function_name, args):
+            function = getattr(modules.get(module_name), function_name, None)
+            try:
+                if not callable(function):
+                    raise TypeError(f"{module_name}.{function_name} is not a function")
+                return function(*args)
+            except BaseException:
+                _restore_builtins()
+                raise calls.Failed from None
+
+        answer = calls.answer_with(call)
+        evaluated = request["eval_epochs"]
+        digests = []
+        for stack in request["stacks"]:
+            runs = [(TrainConfig.from_dict(config), seed) for config, seed in stack["runs"]]
+            training = group_training(runs, vectorized_rates=False, eval_epochs=evaluated)
+            try:
+                results, failed = calls.train_with(training, answer, len(runs))
+                got = calls.digests(results, stack["keys"], failed)
+                digests.append({str(k): v for k, v in got.items()})
+            except Exception:  # the engine refused an answer (e.g. bad batches): no digests
+                _restore_builtins()
+                digests.append({})
+        return {"ok": digests}
+    except BaseException as exc:
+        _restore_builtins()
+        return {"error": _report(exc, staged)}
+
+
 def _unsendable(value, exc):
     if isinstance(exc, MemoryError):
         return {"kind": "memory", "type": "MemoryError", "message": "while sending the value",
@@ -308,6 +352,9 @@ def serve(sock, staged, kept, limits, lane_area=None, doorbell=None):
             results = [_import(name, staged, modules) for name in request["modules"]]
         elif op == "call":
             results = [_call(spec, staged, modules) for spec in request["calls"]]
+        elif op == "train":
+            results = [_train(request, staged, modules)]
+            _restore_builtins()
         elif op == "lane" and lane_area is not None:
             import lane
 

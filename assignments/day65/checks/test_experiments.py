@@ -36,6 +36,7 @@ from grader.experiments.run import (
     experiment_grid,
     train_with_submission,
 )
+from grader.experiments.twin import train_twinned
 from grader.i18n import joined, messages_near
 from grader.playground.engine import ComponentError, RunResult, train
 from grader.worker.errors import StudentCodeError
@@ -78,9 +79,11 @@ class Experiments:
             # report.CURVE_EVERY-th, and the last (the engine always adds it).
             evaluated = set(range(self.early_epochs)) | set(
                 range(report.CURVE_EVERY - 1, self.epochs, report.CURVE_EVERY))
+            # Twin training: the worker trains on its own, the grader compares digests
+            # (grader/experiments/twin.py); what disagrees is trained again in lockstep.
             with self._submission.fast_lane():
-                self._student = train_with_submission(self._submission.call_many, self.runs,
-                                                      eval_epochs=evaluated)
+                self._student = train_twinned(self._submission, self.runs,
+                                              eval_epochs=evaluated)
         return self._student
 
     def student_early(self) -> dict[int, list[RunResult] | BaseException]:

@@ -1,0 +1,151 @@
+"""Correct ways students write the Day 65 functions, to guess a submission's rounding.
+
+Replay (replay.py) trains in the grader with functions that should return
+exactly what the student's return, then checks that they did. np.tanh and a
+tanh built from exp differ in the last bits, and training is chaotic, so a
+wrong guess costs a lockstep retraining (correct, but slow). So before a
+replay the student's functions are probed once, on arrays like those of a
+training, and each gets the first candidate here that answers the probe with
+the same values. A guess only decides how fast the grading is: every answer
+of the student's functions is still compared with the guess's, call by call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+import numpy as np
+
+from grader.playground import components
+
+Function = Callable[..., np.ndarray]
+
+
+def _naive_tanh(z):
+    return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))
+
+
+TANH: list[Function] = [np.tanh, components.tanh, _naive_tanh]
+def _stable_sigmoid(z):
+    # exp(-|z|) on both sides of 0 (the reference solution): the same numbers as
+    # 1/(1+exp(-z)) for z >= 0 and as exp(z)/(1+exp(z)) below
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+SIGMOID: list[Function] = [
+    _stable_sigmoid,
+    lambda z: 1 / (1 + np.exp(-z)),  # Playground's nn.ts
+    lambda z: 0.5 * (1 + np.tanh(0.5 * z)),
+]
+
+
+class FromOutput:
+    """A derivative written from the function's output (1 - t**2 with t = tanh(z)):
+    when `output` is also the guess for the function, its value is reused."""
+
+    def __init__(self, output: Function, form: Callable) -> None:
+        self.output, self.form = output, form
+
+    def __call__(self, z):
+        return self.form(self.output(z))
+
+
+def _derivatives(outputs: Sequence[Function], forms: Sequence[Callable]) -> list[Function]:
+    return [FromOutput(f, form) for f in outputs for form in forms]
+
+
+CANDIDATES: dict[str, list[Function]] = {
+    "tanh": TANH,
+    "tanh_derivative": [*_derivatives(TANH, [lambda t: 1 - t**2, lambda t: (1 - t) * (1 + t)]),
+                        lambda z: 1 / np.cosh(z) ** 2],
+    "sigmoid": SIGMOID,
+    "sigmoid_derivative": _derivatives(SIGMOID, [lambda s: s * (1 - s), lambda s: s - s * s]),
+    "relu": [lambda z: np.maximum(z, 0.0)],
+    "relu_derivative": [lambda z: (z > 0).astype(np.float64)],
+    "linear": [lambda z: np.array(z, dtype=np.float64)],
+    "linear_derivative": [np.ones_like],
+}
+
+
+def _update(order: Callable) -> Function:
+    def update(w, g, learning_rate, rate, kind):
+        d = np.sign(w) if kind == "L1" else w if kind == "L2" else 0.0
+        stepped = w - learning_rate * g
+        new = order(w, g, stepped, learning_rate, rate, d)
+        if kind == "L1":  # the zero crossing
+            new = np.where(stepped * new < 0, 0.0, new)
+        return new
+    return update
+
+
+UPDATES: list[Function] = [
+    _update(lambda w, g, stepped, lr, rate, d: stepped - lr * rate * d),  # nn.ts
+    _update(lambda w, g, stepped, lr, rate, d: w - lr * (g + rate * d)),
+    _update(lambda w, g, stepped, lr, rate, d: stepped - lr * (rate * d)),
+    _update(lambda w, g, stepped, lr, rate, d: w - (lr * g + lr * rate * d)),
+]
+
+UPDATE = ("regularization", "regularized_update")
+
+
+def same(got: Any, want: Any) -> bool:
+    """Whether a student's value is the one the engine would train on in place of
+    `want`: the same numbers (as float64; NaN matching NaN, -0.0 matching 0.0), or
+    for a list of index arrays, the same indices."""
+    if isinstance(want, list):
+        return type(got) is list and len(got) == len(want) and all(
+            type(g) is np.ndarray and g.dtype.kind in "iu" and g.shape == w.shape
+            and np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+    return (type(got) is np.ndarray and got.shape == want.shape and got.dtype.kind in "fiub"
+            and np.array_equal(got.astype(np.float64, copy=False), want, equal_nan=True))
+
+
+class Guess:
+    """For each student function, the candidate that answered the probe like it."""
+
+    def __init__(self, activations: dict[str, Function], updates: dict[Any, Function]):
+        self.activations = activations
+        self.updates = updates
+
+    def activation(self, name: str, z: np.ndarray, derivative: bool):
+        """(output, derivative or None) for a layer's input z."""
+        out = self.activations[name](z)
+        if not derivative:
+            return out, None
+        der = self.activations[f"{name}_derivative"]
+        if type(der) is FromOutput and der.output is self.activations[name]:
+            return out, der.form(out)
+        return out, der(z)
+
+    def update(self, w, g, learning_rate, rate, kind):
+        return self.updates[kind](w, g, learning_rate, rate, kind)
+
+
+def probe(call_many: Callable[[list[tuple]], list[Any]], activations: Collection[str],
+          kinds: Collection[str | None]) -> Guess:
+    """One round trip: the student's functions on probe inputs, each matched to the
+    first candidate giving the same values (the first candidate when none does)."""
+    rng = np.random.default_rng(65)
+    # Hidden-layer inputs of a training: mostly small, a few saturating.
+    z = np.concatenate([rng.normal(0, 2, 900), rng.uniform(-40, 40, 100)]).reshape(5, 25, 8)
+    w, g = rng.normal(0, 0.5, 320), rng.normal(0, 0.05, 320)
+    names = [n for a in sorted(activations) for n in (a, f"{a}_derivative")]
+    calls = [("activations", name, (z,)) for name in names]
+    kinds = sorted(kinds, key=str)
+    calls += [(*UPDATE, (w, g, 0.3, 0.003, kind)) for kind in kinds]
+    outcomes = call_many(calls)
+    with np.errstate(all="ignore"):
+        chosen = {name: _first(CANDIDATES[name], got, z)
+                  for name, got in zip(names, outcomes, strict=False)}
+        updates = {kind: _first(UPDATES, got, w, g, 0.3, 0.003, kind)
+                   for kind, got in zip(kinds, outcomes[len(names):], strict=True)}
+    return Guess(chosen, updates)
+
+
+def _first(candidates: list[Function], got: Any, *args) -> Function:
+    for candidate in candidates:
+        if same(got, candidate(*args)):
+            return candidate
+    return candidates[0]
