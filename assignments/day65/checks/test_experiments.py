@@ -90,8 +90,8 @@ class Experiments:
         """The first epochs alone: cheap, and all the first-epoch checks need."""
         if self._student_early is None:
             with self._submission.fast_lane():
-                self._student_early = train_with_submission(
-                    self._submission.call_many, {key: self.early_runs(key) for key in self.runs})
+                self._student_early = train_twinned(
+                    self._submission, {key: self.early_runs(key) for key in self.runs})
         return self._student_early
 
     def early_runs(self, key: int) -> list:
@@ -102,12 +102,16 @@ class Experiments:
         """Per key: the reference's first-epoch curves and each loss's tolerance."""
         if self._early is None:
             self._early = {}
+            runs = [run for key in self.runs for run in self.early_runs(key)]  # one stacking
+            reference = np.array([r.curve for r in train(runs)])
+            other = np.array([r.curve for r in train(runs, components=ROUNDED_DIFFERENTLY)])
+            spread = np.nan_to_num(np.abs(reference - other))
+            tolerance = np.maximum(TOLERANCE, CHAOS_FACTOR * spread)
+            start = 0
             for key in self.runs:
-                runs = self.early_runs(key)
-                reference = np.array([r.curve for r in train(runs)])
-                other = np.array([r.curve for r in train(runs, components=ROUNDED_DIFFERENTLY)])
-                spread = np.nan_to_num(np.abs(reference - other))
-                self._early[key] = reference, np.maximum(TOLERANCE, CHAOS_FACTOR * spread)
+                end = start + len(self.runs[key])
+                self._early[key] = reference[start:end], tolerance[start:end]
+                start = end
         return self._early
 
     def blame(self, keys: list[int], runs: Callable[[int], list],
