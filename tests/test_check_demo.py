@@ -153,3 +153,23 @@ def test_exit_code_one_when_a_check_fails(tmp_path, status):
     folder = submission(tmp_path, CORRECT.replace("0.0, a / safe", "1.0, a / safe"))
     code, out = check(str(folder))
     assert code == 1 and "✘" in out
+
+
+def test_a_check_in_an_earlier_file_waits_for_what_it_depends_on(tmp_path):
+    """Checks run after the checks they depend on, wherever those are: otherwise a
+    dependency in a later file has not run yet and its failure blocks nothing."""
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO, demo)
+    source = (demo / "checks" / "test_mathy.py").read_text()
+    start = source.index("@pytest.mark.points(2)\n@pytest.mark.function(\"mathy.square\")")
+    end = source.index("@pytest.mark.points(2)\n@pytest.mark.function(\"mathy.safe_div\")")
+    head = source[:source.index("@pytest.mark.points(3)")]
+    (demo / "checks" / "test_a_mathy_early.py").write_text(head + source[start:end])
+    (demo / "checks" / "test_mathy.py").write_text(source[:start] + source[end:])
+    wrong = CORRECT.replace("return x * x", "return x + x")
+    result = grade_submission(find_assignment(str(demo)), submission(tmp_path, wrong))
+    checks = by_name(result)
+    assert checks["square_values"].status == "failed"
+    assert checks["square_leaves_input_alone"].status == "not_run"
+    assert checks["square_leaves_input_alone"].needs == ["square_values"]
+    assert result.score == 2 + 3

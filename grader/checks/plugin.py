@@ -150,6 +150,31 @@ class GradingPlugin:
                 if needed not in self.all_names:
                     self.collection_errors.append(
                         f"check {name!r} depends on {needed!r}, which is not a check")
+        items[:] = self._after_their_needs(items)
+
+    def _after_their_needs(self, items: list[pytest.Item]) -> list[pytest.Item]:
+        """The items in their order, except that a check runs after the checks it
+        depends on (a later file's, say): "not run: needs X" can only be decided
+        once X has run. Among the checks ready to run, the first in file order goes."""
+        index = {check_name(item): i for i, item in enumerate(items)}
+        needs = [{index[n] for n in (item.get_closest_marker("depends").args
+                                     if item.get_closest_marker("depends") else ())
+                  if n in index} for item in items]
+        done: set[int] = set()
+        ordered: list[pytest.Item] = []
+        while len(ordered) < len(items):
+            ready = next((i for i in range(len(items))
+                          if i not in done and needs[i] <= done), None)
+            if ready is None:  # a cycle: run the rest in file order, and say so
+                rest = [i for i in range(len(items)) if i not in done]
+                self.collection_errors.append(
+                    "checks depend on each other in a cycle: " +
+                    ", ".join(check_name(items[i]) for i in rest))
+                ordered += [items[i] for i in rest]
+                break
+            done.add(ready)
+            ordered.append(items[ready])
+        return ordered
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         needs = [n for n in (item.get_closest_marker("depends").args

@@ -124,28 +124,32 @@ class Guess:
 
 
 def probe(call_many: Callable[[list[tuple]], list[Any]], activations: Collection[str],
-          kinds: Collection[str | None]) -> Guess:
-    """One round trip: the student's functions on probe inputs, each matched to the
-    first candidate giving the same values (the first candidate when none does)."""
+          settings: Collection[tuple[float, float, str | None]]) -> Guess:
+    """One round trip: the student's functions on probe inputs (the updates with each
+    (learning rate, rate, kind) the training uses), each matched with the first
+    candidate giving the same values everywhere (the first candidate when none does)."""
     rng = np.random.default_rng(65)
     # Hidden-layer inputs of a training: mostly small, a few saturating.
-    z = np.concatenate([rng.normal(0, 2, 900), rng.uniform(-40, 40, 100)]).reshape(5, 25, 8)
-    w, g = rng.normal(0, 0.5, 320), rng.normal(0, 0.05, 320)
+    z = np.concatenate([rng.normal(0, 2, 1800), rng.uniform(-40, 40, 200)]).reshape(8, 25, 10)
+    w, g = rng.normal(0, 0.5, 2000), rng.normal(0, 0.05, 2000)
     names = [n for a in sorted(activations) for n in (a, f"{a}_derivative")]
     calls = [("activations", name, (z,)) for name in names]
-    kinds = sorted(kinds, key=str)
-    calls += [(*UPDATE, (w, g, 0.3, 0.003, kind)) for kind in kinds]
+    settings = sorted(settings, key=str)
+    calls += [(*UPDATE, (w, g, float(lr), float(rate), kind)) for lr, rate, kind in settings]
     outcomes = call_many(calls)
     with np.errstate(all="ignore"):
-        chosen = {name: _first(CANDIDATES[name], got, z)
+        chosen = {name: _first(CANDIDATES[name], [(got, (z,))])
                   for name, got in zip(names, outcomes, strict=False)}
-        updates = {kind: _first(UPDATES, got, w, g, 0.3, 0.003, kind)
-                   for kind, got in zip(kinds, outcomes[len(names):], strict=True)}
+        answers = list(zip(settings, outcomes[len(names):], strict=True))
+        updates = {kind: _first(UPDATES, [(got, (w, g, float(lr), float(rate), kind))
+                                          for (lr, rate, k), got in answers if k == kind])
+                   for kind in {kind for _, _, kind in settings}}
     return Guess(chosen, updates)
 
 
-def _first(candidates: list[Function], got: Any, *args) -> Function:
+def _first(candidates: list[Function], answers: list[tuple[Any, tuple]]) -> Function:
+    """The first candidate that gave every answer for its arguments."""
     for candidate in candidates:
-        if same(got, candidate(*args)):
+        if all(same(got, candidate(*args)) for got, args in answers):
             return candidate
     return candidates[0]

@@ -51,7 +51,8 @@ def train_twinned(
     submission: a SubmissionProxy (call_many, train_ahead)."""
     configs = [config for runs in groups.values() for config, _ in runs]
     guess = guesses.probe(submission.call_many, {c.activation for c in configs},
-                          {c.regularization for c in configs})
+                          {(c.learning_rate, c.regularization_rate, c.regularization)
+                           for c in configs})
     label = {key: i for i, key in enumerate(groups)}
     stacks = list(stack_runs(groups).values())
     spec = [{"runs": [[groups[k][p][0].to_dict(), groups[k][p][1]] for k, p in members],

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from grader.playground.components import PLAYGROUND
-from grader.playground.engine import ComponentError, RunResult, Training
+from grader.playground.config import TrainConfig
+from grader.playground.engine import ComponentError, RunResult, Training, group_training
 
 Call = tuple  # (module, function, args)
 
@@ -136,3 +137,22 @@ def digests(results: list[RunResult], labels: list[int], failed: set[int] = froz
             h.update(str(array.shape).encode())
             h.update(np.add(array, 0.0, dtype=np.float64))
     return {label: None if h is None else h.hexdigest() for label, h in hashes.items()}
+
+
+def digest_stacks(stacks: list[dict], eval_epochs: list[int] | None,
+                  call: Callable[[str, str, tuple], Any]) -> list[dict[str, str | None]]:
+    """The worker's side of a twin training (grader/experiments/twin.py): train each
+    stack {"runs": [[config dict, seed], ...], "keys": [key of each run]} with the
+    student's functions, `call`, and digest its results per key (as a string)."""
+    answer = answer_with(call)
+    out = []
+    for stack in stacks:
+        runs = [(TrainConfig.from_dict(config), seed) for config, seed in stack["runs"]]
+        training = group_training(runs, vectorized_rates=False, eval_epochs=eval_epochs)
+        try:
+            results, failed = train_with(training, answer, len(runs))
+        except ComponentError:  # the engine's own check refused an answer (the batches)
+            out.append({})
+            continue
+        out.append({str(k): v for k, v in digests(results, stack["keys"], failed).items()})
+    return out
