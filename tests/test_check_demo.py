@@ -173,3 +173,29 @@ def test_a_check_in_an_earlier_file_waits_for_what_it_depends_on(tmp_path):
     assert checks["square_leaves_input_alone"].status == "not_run"
     assert checks["square_leaves_input_alone"].needs == ["square_values"]
     assert result.score == 2 + 3
+
+
+def test_a_check_module_may_start_work_before_the_first_check(tmp_path):
+    """start_early(submission, assignment, checks) runs once, before the checks, with
+    the names of the module's checks that will run; what it returns runs at the end."""
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO, demo)
+    log = tmp_path / "log.txt"
+    checks = demo / "checks" / "test_mathy.py"
+    checks.write_text(checks.read_text() + textwrap.dedent(f"""
+
+        def _note(text):
+            with open({str(log)!r}, "a") as out:
+                out.write(text + "\\n")
+
+
+        def start_early(submission, assignment, checks):
+            _note("start " + " ".join(checks))
+            return lambda: _note("end")
+        """))
+    assignment = find_assignment(str(demo))
+    grade_submission(assignment, SOLUTION)
+    grade_submission(assignment, SOLUTION, only=["safe_div"])
+    lines = log.read_text().splitlines()
+    assert lines[0].startswith("start square_values ")
+    assert lines[1:] == ["end", "start safe_div", "end"]

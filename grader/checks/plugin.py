@@ -12,6 +12,10 @@ Markers a check may carry:
     title(text)          the title, for a check whose docstring cannot be it (one made by
                          a factory): usually a Message, msg("title.x", name=...)
 
+A check module may define start_early(submission, assignment, checks): called before
+the first check with the names of its checks that will run, for work that can begin in
+the background; a callable it returns is called when the checks are done.
+
 A check's title is, first, `title.<check name>` in the catalog of the nearest locale/
 folder (grader/i18n.py), then the title marker, then its docstring. Every text the plugin
 puts in a result may be a grader.i18n Message; grading renders them in the student's
@@ -82,6 +86,25 @@ def _domain(path: Path) -> Domain | None:
         return None
 
 
+def _depends(item: pytest.Item) -> tuple[str, ...]:
+    marker = item.get_closest_marker("depends")
+    return marker.args if marker else ()
+
+
+def _ready_first(nodes: list, needs: dict) -> list | None:
+    """nodes ordered so that each comes after what it needs (among nodes), taking the
+    first ready one in the given order each time; None for a cycle."""
+    done: set = set()
+    ordered: list = []
+    while len(ordered) < len(nodes):
+        ready = next((n for n in nodes if n not in done and needs[n] <= done), None)
+        if ready is None:
+            return None
+        done.add(ready)
+        ordered.append(ready)
+    return ordered
+
+
 def _marker_arg(item: pytest.Item, name: str, default: Any = None) -> Any:
     marker = item.get_closest_marker(name)
     return marker.args[0] if marker is not None and marker.args else default
@@ -102,6 +125,7 @@ class GradingPlugin:
         self.results: dict[str, CheckResult] = {}
         self.experiments: list[dict[str, Any]] = []  # result.experiments, in record order
         self.collection_errors: list[str] = []
+        self._finishers: list[Any] = []  # what start_early hooks left to be called at the end
         self.unknown_only: set[str] = set()
         self.all_names: list[str] = []
 
@@ -155,26 +179,57 @@ class GradingPlugin:
     def _after_their_needs(self, items: list[pytest.Item]) -> list[pytest.Item]:
         """The items in their order, except that a check runs after the checks it
         depends on (a later file's, say): "not run: needs X" can only be decided
-        once X has run. Among the checks ready to run, the first in file order goes."""
-        index = {check_name(item): i for i, item in enumerate(items)}
-        needs = [{index[n] for n in (item.get_closest_marker("depends").args
-                                     if item.get_closest_marker("depends") else ())
-                  if n in index} for item in items]
-        done: set[int] = set()
-        ordered: list[pytest.Item] = []
-        while len(ordered) < len(items):
-            ready = next((i for i in range(len(items))
-                          if i not in done and needs[i] <= done), None)
-            if ready is None:  # a cycle: run the rest in file order, and say so
-                rest = [i for i in range(len(items)) if i not in done]
+        once X has run. Whole files move, so that a file's fixtures are set up once:
+        a file runs after the files it depends on, the first ready one in file order.
+        Within a file, and between files that depend on each other, the first ready
+        check goes."""
+        files: dict[Any, list[pytest.Item]] = {}
+        for item in items:
+            files.setdefault(getattr(item, "module", None), []).append(item)
+        where = {check_name(item): file for file, its in files.items() for item in its}
+        needs = {file: {where[n] for item in its for n in _depends(item) if n in where} - {file}
+                 for file, its in files.items()}
+        order = _ready_first(list(files), needs)
+        if order is None:  # files that depend on each other: order the checks alone
+            return self._ready_checks(items)
+        return [item for file in order for item in self._ready_checks(files[file])]
+
+    def _ready_checks(self, items: list[pytest.Item]) -> list[pytest.Item]:
+        index = {check_name(item): item for item in items}
+        needs = {item: {index[n] for n in _depends(item) if n in index} for item in items}
+        order = _ready_first(items, needs)
+        if order is None:
+            self.collection_errors.append(
+                "checks depend on each other in a cycle: " +
+                ", ".join(check_name(item) for item in items))
+            return items
+        return order
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Call each check module's start_early(submission, assignment, checks), if it
+        has one, with the names of its checks that will run: work that can start in
+        the background before the first check (Day 65: the student's 500-epoch
+        training, in a second worker). A callable it returns is called at the end."""
+        if self.collection_errors:
+            return
+        modules: dict[Any, list[str]] = {}
+        for item in session.items:
+            module = getattr(item, "module", None)
+            if module is not None and callable(getattr(module, "start_early", None)):
+                modules.setdefault(module, []).append(check_name(item))
+        for module, names in modules.items():
+            try:
+                finish = module.start_early(self._submission, self._assignment, names)
+            except Exception:  # the assignment's mistake, not the student's
                 self.collection_errors.append(
-                    "checks depend on each other in a cycle: " +
-                    ", ".join(check_name(items[i]) for i in rest))
-                ordered += [items[i] for i in rest]
-                break
-            done.add(ready)
-            ordered.append(items[ready])
-        return ordered
+                    f"{module.__name__}.start_early failed:\n{traceback.format_exc()[-2000:]}")
+                return
+            if callable(finish):
+                self._finishers.append(finish)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        while self._finishers:
+            self._finishers.pop()()
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         needs = [n for n in (item.get_closest_marker("depends").args

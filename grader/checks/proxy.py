@@ -86,6 +86,13 @@ class SubmissionProxy:
                 outcomes[i] = self._remember(f"{c.module}.{c.function}", outcome)
         return outcomes
 
+    def sibling(self) -> SubmissionProxy:
+        """The submission in a second worker process (Worker.sibling): close() it."""
+        return SubmissionProxy(self._worker.sibling(), self._staged)
+
+    def close(self) -> None:
+        self._worker.close()
+
     def train_ahead(self, stacks: list[dict], eval_epochs: list[int] | None) -> Pending:
         """The worker's own training with the student's functions, started now; its
         digests come with .result() (grader/experiments/twin.py)."""

@@ -49,35 +49,66 @@ def train_twinned(
 ) -> dict[Hashable, list[RunResult] | BaseException]:
     """train_in_lockstep's results for these groups (every component the student's).
     submission: a SubmissionProxy (call_many, train_ahead)."""
+    guess = probe(submission, groups)  # first: the worker is busy once training
+    return TwinTraining(submission, groups, eval_epochs).results(submission, guess)
+
+
+def probe(submission: Any, groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]]
+          ) -> guesses.Guess:
+    """The guesses for the student's functions in these groups' trainings."""
     configs = [config for runs in groups.values() for config, _ in runs]
-    guess = guesses.probe(submission.call_many, {c.activation for c in configs},
-                          {(c.learning_rate, c.regularization_rate, c.regularization)
-                           for c in configs})
-    label = {key: i for i, key in enumerate(groups)}
-    stacks = list(stack_runs(groups).values())
-    spec = [{"runs": [[groups[k][p][0].to_dict(), groups[k][p][1]] for k, p in members],
-             "keys": [label[k] for k, _ in members]} for members in stacks]
-    evaluated = None if eval_epochs is None else sorted(eval_epochs)
-    pending = submission.train_ahead(spec, evaluated)
-    done: dict[Hashable, Any] = {key: [None] * len(runs) for key, runs in groups.items()}
-    mine = []
-    answer = _answer_with(guess)
-    try:
-        with np.errstate(all="ignore"):  # as in the engine: divergence is detected
-            for members, stack in zip(stacks, spec, strict=True):
-                training = group_training([groups[k][p] for k, p in members],
-                                          vectorized_rates=False, eval_epochs=eval_epochs)
-                results, _ = calls.train_with(training, answer, len(members))
-                mine.append(calls.digests(results, stack["keys"]))
-                for (key, position), result in zip(members, results, strict=True):
-                    done[key][position] = result
-    finally:
-        theirs = pending.result()  # also after an error: the worker must not be left busy
-    agreed = _agreed(mine, theirs)
-    again = {key: runs for key, runs in groups.items() if label[key] not in agreed}
-    if again:
-        done.update(train_in_lockstep(submission.call_many, again, eval_epochs=eval_epochs))
-    return done
+    return guesses.probe(submission.call_many, {c.activation for c in configs},
+                         {(c.learning_rate, c.regularization_rate, c.regularization)
+                          for c in configs})
+
+
+class TwinTraining:
+    """A twin training whose worker side starts now, in `worker_side` (a
+    SubmissionProxy: the grader's own, or a sibling so that other checks can use
+    the grader's meanwhile); results() does the grader's side and waits."""
+
+    def __init__(self, worker_side: Any,
+                 groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
+                 eval_epochs: Collection[int] | None = None) -> None:
+        self.groups = groups
+        self.eval_epochs = eval_epochs
+        self.label = {key: i for i, key in enumerate(groups)}
+        self.stacks = list(stack_runs(groups).values())
+        self.spec = [{"runs": [[groups[k][p][0].to_dict(), groups[k][p][1]]
+                               for k, p in members],
+                      "keys": [self.label[k] for k, _ in members]} for members in self.stacks]
+        self.pending = worker_side.train_ahead(
+            self.spec, None if eval_epochs is None else sorted(eval_epochs))
+
+    def results(self, submission: Any, guess: guesses.Guess | None = None
+                ) -> dict[Hashable, list[RunResult] | BaseException]:
+        """The grader's side: train with the guesses (probed through `submission`
+        unless given: only when the worker side is another worker), compare digests,
+        and retrain in lockstep, through `submission`, what disagrees."""
+        groups = self.groups
+        try:
+            if guess is None:
+                guess = probe(submission, groups)
+            done: dict[Hashable, Any] = {key: [None] * len(runs) for key, runs in groups.items()}
+            mine = []
+            answer = _answer_with(guess)
+            with np.errstate(all="ignore"):  # as in the engine: divergence is detected
+                for members, stack in zip(self.stacks, self.spec, strict=True):
+                    training = group_training([groups[k][p] for k, p in members],
+                                              vectorized_rates=False,
+                                              eval_epochs=self.eval_epochs)
+                    results, _ = calls.train_with(training, answer, len(members))
+                    mine.append(calls.digests(results, stack["keys"]))
+                    for (key, position), result in zip(members, results, strict=True):
+                        done[key][position] = result
+        finally:
+            theirs = self.pending.result()  # also after an error: the worker must not be busy
+        agreed = _agreed(mine, theirs)
+        again = {key: runs for key, runs in groups.items() if self.label[key] not in agreed}
+        if again:
+            done.update(train_in_lockstep(submission.call_many, again,
+                                          eval_epochs=self.eval_epochs))
+        return done
 
 
 def _answer_with(guess: guesses.Guess):

@@ -102,8 +102,9 @@ class _Lane:
 class Pending:
     """A request sent by Worker.train_ahead; result() waits for its reply."""
 
-    def __init__(self, steps: Iterator[None] | None) -> None:
+    def __init__(self, steps: Iterator[None] | None, worker: Worker | None = None) -> None:
         self._steps = steps
+        self._worker = worker
         self._value: object = None
 
     def result(self) -> object:
@@ -111,6 +112,8 @@ class Pending:
         restarted by the next call)."""
         if self._steps is not None:
             steps, self._steps = self._steps, None
+            if self._worker is not None:
+                self._worker._busy = None
             try:
                 next(steps)
             except StopIteration as received:
@@ -190,6 +193,7 @@ class Worker:
         self._unprivileged = True  # run as nobody where possible; off if that cannot start
         self._closed = False
         self._lane_wanted = 0  # depth of `with worker.fast_lane()` blocks
+        self._busy: Pending | None = None  # a train_ahead not waited for yet
         self.last_stdout = ""  # what the student's code printed in the last round trip
 
     # --- public ---------------------------------------------------------------------------
@@ -225,6 +229,14 @@ class Worker:
                 results[i] = outcome
         return results
 
+    def sibling(self) -> Worker:
+        """Another worker for the same submission, with the same limits and the budget
+        this one has left: for work that runs beside this worker's (its calls then
+        happen in a process of their own, in their own order)."""
+        limits = replace(self.limits, submission_budget=max(self._budget_left, 0.0))
+        return Worker(self.staged_dir, self.modules, limits=limits,
+                      hidden_paths=self.hidden_paths, python=self.python)
+
     def train_ahead(self, stacks: list[dict], eval_epochs: list[int] | None) -> Pending:
         """Start the worker's own training of `stacks` with the student's functions
         (server.py's "train" op) and return at once, so that the grader trains its
@@ -244,7 +256,8 @@ class Worker:
             next(steps)
         except Lost:
             return Pending(None)
-        return Pending(steps)
+        self._busy = Pending(steps, self)
+        return self._busy
 
     @contextmanager
     def deadline(self, seconds: float) -> Iterator[None]:
@@ -478,6 +491,8 @@ class Worker:
     # --- round trips ----------------------------------------------------------------------
 
     def _run(self, calls: list[Call]) -> list[Outcome]:
+        if self._busy is not None:
+            raise RuntimeError("the worker is still training: wait for Pending.result()")
         seconds, how, shown = self._allowance(len(calls))
         if seconds <= 0:  # nothing left: do not even send
             lost = Lost(how, seconds=shown)
@@ -533,6 +548,8 @@ class Worker:
         sent, and returns the checked reply (raising Lost) when resumed."""
         session = self._res.session
         assert session is not None
+        if self._busy is not None:  # its reply would be read as this request's
+            raise RuntimeError("the worker is still training: wait for Pending.result()")
         request["id"] = rid = session.next_id
         session.next_id += 1
         limits = self.limits.protocol_limits()

@@ -36,7 +36,7 @@ from grader.experiments.run import (
     experiment_grid,
     train_with_submission,
 )
-from grader.experiments.twin import train_twinned
+from grader.experiments.twin import TwinTraining, train_twinned
 from grader.i18n import joined, messages_near
 from grader.playground.engine import ComponentError, RunResult, train
 from grader.worker.errors import StudentCodeError
@@ -66,6 +66,11 @@ class Experiments:
         self.reference = _reference_entries(assignment, self.grid)
         self.verdicts: dict[int, distribution.Verdict] = {}
         self.passed: dict[int, bool] = {}  # exercise -> its 500-epoch check passed
+        # Losses where a check or the report reads them: the first epochs, every
+        # report.CURVE_EVERY-th, and the last (the engine always adds it).
+        self.evaluated = set(range(self.early_epochs)) | set(
+            range(report.CURVE_EVERY - 1, self.epochs, report.CURVE_EVERY))
+        self._twin: TwinTraining | None = None
         self._student = None
         self._student_early = None
         self._early = None
@@ -73,17 +78,23 @@ class Experiments:
     def keys(self, exercise: int) -> list[int]:
         return [key for key, e in enumerate(self.grid) if e.exercise == exercise]
 
+    def start_student(self) -> Callable[[], None]:
+        """Start the 500-epoch training's worker side now, in a second worker, so that
+        it runs while the other checks use the first; returns what closes it."""
+        sibling = self._submission.sibling()
+        self._twin = TwinTraining(sibling, self.runs, self.evaluated)
+        return sibling.close
+
     def student(self) -> dict[int, list[RunResult] | BaseException]:
         if self._student is None:
-            # Losses where a check or the report reads them: the first epochs, every
-            # report.CURVE_EVERY-th, and the last (the engine always adds it).
-            evaluated = set(range(self.early_epochs)) | set(
-                range(report.CURVE_EVERY - 1, self.epochs, report.CURVE_EVERY))
             # Twin training: the worker trains on its own, the grader compares digests
             # (grader/experiments/twin.py); what disagrees is trained again in lockstep.
             with self._submission.fast_lane():
-                self._student = train_twinned(self._submission, self.runs,
-                                              eval_epochs=evaluated)
+                if self._twin is not None:
+                    self._student = self._twin.results(self._submission)
+                else:
+                    self._student = train_twinned(self._submission, self.runs,
+                                                  eval_epochs=self.evaluated)
         return self._student
 
     def student_early(self) -> dict[int, list[RunResult] | BaseException]:
@@ -248,9 +259,21 @@ def _culprit_hint(culprits: list[str]):
     return msg("experiments.no_single_culprit")
 
 
+_STARTED: dict[str, Experiments] = {}  # by start_early, for the fixture
+
+
+def start_early(submission, assignment, checks: list[str]):
+    """Before the first check (grader/checks/plugin.py): when 500-epoch checks will
+    run, their training starts in a second worker, beside the function checks."""
+    if not any(name.endswith("_500_epochs") for name in checks):
+        return None
+    _STARTED["experiments"] = found = Experiments(submission, assignment)
+    return found.start_student()
+
+
 @pytest.fixture(scope="module")
 def experiments(submission, assignment, record_experiment):
-    found = Experiments(submission, assignment)
+    found = _STARTED.pop("experiments", None) or Experiments(submission, assignment)
     yield found
     for entry in found.report():
         record_experiment(entry)
