@@ -27,6 +27,7 @@ numbers it computed itself. Results agree up to the sign of zeros (-0.0 and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from typing import Any
 
@@ -37,6 +38,7 @@ from grader.experiments.lockstep import stack_runs, train_in_lockstep
 from grader.playground import calls
 from grader.playground.components import PLAYGROUND
 from grader.playground.config import TrainConfig
+from grader.playground.datasets import NUM_SAMPLES
 from grader.playground.engine import RunResult, group_training
 from grader.playground.rng import Seed
 
@@ -63,22 +65,35 @@ def probe(submission: Any, groups: Mapping[Hashable, Sequence[tuple[TrainConfig,
 
 
 class TwinTraining:
-    """A twin training whose worker side starts now, in `worker_side` (a
+    """A twin training whose worker side starts now, in `early_side` (a
     SubmissionProxy: the grader's own, or a sibling so that other checks can use
-    the grader's meanwhile); results() does the grader's side and waits."""
+    the grader's meanwhile); results() does the grader's side and waits.
 
-    def __init__(self, worker_side: Any,
+    late_share: the part of the worker side (by estimated cost, the cheapest stacks)
+    left for the grader's own worker, started by results(): with a sibling that
+    started early, it would otherwise be the last to finish."""
+
+    def __init__(self, early_side: Any,
                  groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
-                 eval_epochs: Collection[int] | None = None) -> None:
+                 eval_epochs: Collection[int] | None = None, *, late_share: float = 0.0
+                 ) -> None:
         self.groups = groups
         self.eval_epochs = eval_epochs
+        self.evaluated = None if eval_epochs is None else sorted(eval_epochs)
         self.label = {key: i for i, key in enumerate(groups)}
         self.stacks = list(stack_runs(groups).values())
         self.spec = [{"runs": [[groups[k][p][0].to_dict(), groups[k][p][1]]
                                for k, p in members],
                       "keys": [self.label[k] for k, _ in members]} for members in self.stacks]
-        self.pending = worker_side.train_ahead(
-            self.spec, None if eval_epochs is None else sorted(eval_epochs))
+        costs = [_cost(groups[members[0][0]][0][0], len(members)) for members in self.stacks]
+        self.late: list[int] = []
+        for i in sorted(range(len(costs)), key=costs.__getitem__):
+            if sum(costs[j] for j in self.late) + costs[i] > late_share * sum(costs):
+                break
+            self.late.append(i)
+        self.early = [i for i in range(len(self.stacks)) if i not in self.late]
+        self.pending = early_side.train_ahead([self.spec[i] for i in self.early],
+                                              self.evaluated)
 
     def results(self, submission: Any, guess: guesses.Guess | None = None
                 ) -> dict[Hashable, list[RunResult] | BaseException]:
@@ -86,29 +101,48 @@ class TwinTraining:
         unless given: only when the worker side is another worker), compare digests,
         and retrain in lockstep, through `submission`, what disagrees."""
         groups = self.groups
+        late = None
         try:
             if guess is None:
                 guess = probe(submission, groups)
+            if self.late:
+                late = submission.train_ahead([self.spec[i] for i in self.late],
+                                              self.evaluated)
             done: dict[Hashable, Any] = {key: [None] * len(runs) for key, runs in groups.items()}
             mine = []
             answer = _answer_with(guess)
             with np.errstate(all="ignore"):  # as in the engine: divergence is detected
                 for members, stack in zip(self.stacks, self.spec, strict=True):
+                    # Rates as per-run arrays: one update call for the whole stack. The
+                    # same numbers per run as one call per setting (elementwise IEEE
+                    # arithmetic), and if not, the digests would disagree.
                     training = group_training([groups[k][p] for k, p in members],
-                                              vectorized_rates=False,
+                                              vectorized_rates=True,
                                               eval_epochs=self.eval_epochs)
                     results, _ = calls.train_with(training, answer, len(members))
                     mine.append(calls.digests(results, stack["keys"]))
                     for (key, position), result in zip(members, results, strict=True):
                         done[key][position] = result
         finally:
-            theirs = self.pending.result()  # also after an error: the worker must not be busy
-        agreed = _agreed(mine, theirs)
+            # also after an error: no worker may be left busy
+            replies = {}
+            for part, pending in ((self.early, self.pending), (self.late, late)):
+                reply = pending.result() if pending is not None else None
+                if type(reply) is list and len(reply) == len(part):  # untrusted data
+                    replies.update(zip(part, reply, strict=True))
+        agreed = {key for i, ours in enumerate(mine) for key in _agreed(ours, replies.get(i))}
         again = {key: runs for key, runs in groups.items() if self.label[key] not in agreed}
         if again:
             done.update(train_in_lockstep(submission.call_many, again,
                                           eval_epochs=self.eval_epochs))
         return done
+
+
+def _cost(config: TrainConfig, runs: int) -> float:
+    """A stack's training time, roughly (in microseconds, measured on Day 65): a
+    fixed cost per step, and array work growing with runs x batch size."""
+    steps = config.epochs * math.ceil(NUM_SAMPLES * config.train_ratio / 100 / config.batch_size)
+    return steps * (60 + 0.75 * runs * config.batch_size)
 
 
 def _answer_with(guess: guesses.Guess):
@@ -118,22 +152,18 @@ def _answer_with(guess: guesses.Guess):
         if method == "activation":
             return guess.activation(*args)
         if method == "regularized_update":
-            _, _, call_args = calls.update_call(*args)
-            return calls.layers(guess.update(*call_args), args[0])
+            weights, gradients, learning_rate, rate, kind = args
+            return [guess.update(w, g, learning_rate, rate, kind)
+                    for w, g in zip(weights, gradients, strict=True)]
         return PLAYGROUND.minibatches(*args)
 
     return answer
 
 
-def _agreed(mine: list[dict[int, str | None]], theirs: object) -> set[int]:
-    """The keys whose digest the worker sent is the grader's (theirs is untrusted data:
-    anything malformed agrees on nothing)."""
-    if type(theirs) is not list or len(theirs) != len(mine):
+def _agreed(ours: dict[int, str | None], reply: object) -> set[int]:
+    """The keys of a stack whose digest the worker sent is the grader's (the reply is
+    untrusted data: anything malformed agrees on nothing)."""
+    if type(reply) is not dict:
         return set()
-    agreed: set[int] = set()
-    for ours, reply in zip(mine, theirs, strict=True):
-        if type(reply) is not dict:
-            continue
-        agreed |= {key for key, digest in ours.items()
-                   if digest is not None and reply.get(str(key)) == digest}
-    return agreed - {key for ours in mine for key, d in ours.items() if d is None}
+    return {key for key, digest in ours.items()
+            if digest is not None and reply.get(str(key)) == digest}

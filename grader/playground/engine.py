@@ -175,6 +175,8 @@ class _Split:
         self.l1_runs = l1.reshape(-1, 1, 1) if l1.any() else None
 
     def activation(self, z: np.ndarray, derivative: bool) -> list[Request]:
+        if len(self.activations) == 1:  # every run: the array itself, no view to make
+            return [("activation", (self.activations[0][0], z, derivative), slice(None))]
         return [("activation", (name, z[rows], derivative), rows)
                 for name, rows in self.activations]
 
@@ -194,16 +196,19 @@ class _Split:
         return out, der
 
     def update(self, weights: list[np.ndarray], gradients: list[np.ndarray]) -> list[Request]:
+        if len(self.updates) == 1:
+            return [("regularized_update", (weights, gradients, *self.updates[0][0]),
+                     slice(None))]
         return [("regularized_update",
                  ([w[rows] for w in weights], [g[rows] for g in gradients], *setting), rows)
                 for setting, rows in self.updates]
 
     def join_update(self, weights: list[np.ndarray], answers: list) -> list[np.ndarray]:
         if len(answers) == 1:
-            return _checked_weights(answers[0], weights)
+            return _checked_weights(answers[0], [w.shape for w in weights])
         joined = [np.empty_like(w) for w in weights]
         for (_, rows), new in zip(self.updates, answers, strict=True):
-            part = _checked_weights(new, [w[rows] for w in weights])
+            part = _checked_weights(new, [(len(rows), *w.shape[1:]) for w in weights])
             for target, layer in zip(joined, part, strict=True):
                 target[rows] = layer
         return joined
@@ -417,8 +422,9 @@ def _checked_array(value, shape, what: str) -> np.ndarray:
     return value.astype(np.float64, copy=False)
 
 
-def _checked_weights(new, old) -> list[np.ndarray]:
-    if len(new) != len(old):
-        raise ComponentError(f"regularized_update returned {len(new)} arrays for {len(old)} layers")
+def _checked_weights(new, shapes) -> list[np.ndarray]:
+    if len(new) != len(shapes):
+        raise ComponentError(
+            f"regularized_update returned {len(new)} arrays for {len(shapes)} layers")
     what = "regularized_update's result"
-    return [_checked_array(n, o.shape, what) for n, o in zip(new, old, strict=True)]
+    return [_checked_array(n, shape, what) for n, shape in zip(new, shapes, strict=True)]
