@@ -89,7 +89,7 @@ def run_sweep_with_submission(configs: list[TrainConfig], seeds: list[Seed], pat
     from pathlib import Path
 
     from grader.checks.proxy import SubmissionProxy
-    from grader.experiments.run import train_with_submission
+    from grader.experiments.twin import train_twinned
     from grader.submission import Requirement, stage_submission
     from grader.worker.client import Worker
 
@@ -100,8 +100,8 @@ def run_sweep_with_submission(configs: list[TrainConfig], seeds: list[Seed], pat
                     hidden_paths=assignment.private_paths()) as worker:
             proxy = SubmissionProxy(worker, staged)
             groups = {i: [(config, seed) for seed in seeds] for i, config in enumerate(configs)}
-            with proxy.fast_lane():
-                trained = train_with_submission(proxy.call_many, groups)
+            with proxy.fast_lane():  # the worker trains too; only disagreements cross over
+                trained = train_twinned(proxy, groups)
     results = []
     for i in range(len(configs)):
         if isinstance(trained[i], BaseException):
