@@ -315,3 +315,37 @@ def test_a_worker_that_dies_while_training_leaves_lockstep_to_say_why(monkeypatc
     assert isinstance(got["relu"], StudentCodeError)
     assert "relu" in str(got["relu"]) or got["relu"].function == "activations.relu"
     assert any(isinstance(got[key], list) for key in GROUPS)
+
+
+def test_a_sibling_started_in_the_background_shares_the_work(monkeypatch):
+    """As the Day 65 checks run it: the worker side in a second worker, launched in a
+    thread; the cheapest stacks go to the first worker once the grader's side starts."""
+    again = fell_back(monkeypatch)
+    with tempfile.TemporaryDirectory() as tmp:
+        worker, proxy = staged_worker(ROOT / "solutions" / "day65", Path(tmp))
+        with worker:
+            sibling = proxy.sibling()
+            try:
+                training = twin.TwinTraining(sibling, GROUPS, late_share=0.3,
+                                             in_background=True)
+                assert training.late and training.early  # both workers train
+                with proxy.fast_lane():
+                    got = training.results(proxy)
+                    want = train_in_lockstep(proxy.call_many, GROUPS)
+            finally:
+                sibling.close()
+    assert again == []
+    assert all(same_results(got[key], want[key]) for key in GROUPS)
+
+
+def test_a_busy_worker_refuses_other_calls():
+    with tempfile.TemporaryDirectory() as tmp:
+        worker, proxy = staged_worker(ROOT / "solutions" / "day65", Path(tmp))
+        with worker:
+            stacks = [{"runs": [[GRID["tanh"].to_dict(), 0]], "keys": [0]}]
+            pending = proxy.train_ahead(stacks, None)
+            with pytest.raises(RuntimeError, match="still training"):
+                proxy.call_many([("activations", "tanh", (np.zeros(2),))])
+            reply = pending.result()
+            assert type(reply) is list and set(reply[0]) == {"0"}
+            assert proxy.call_many([("activations", "tanh", (np.zeros(2),))])[0].shape == (2,)

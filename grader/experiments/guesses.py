@@ -1,13 +1,14 @@
 """Correct ways students write the Day 65 functions, to guess a submission's rounding.
 
-Replay (replay.py) trains in the grader with functions that should return
-exactly what the student's return, then checks that they did. np.tanh and a
-tanh built from exp differ in the last bits, and training is chaotic, so a
-wrong guess costs a lockstep retraining (correct, but slow). So before a
-replay the student's functions are probed once, on arrays like those of a
-training, and each gets the first candidate here that answers the probe with
-the same values. A guess only decides how fast the grading is: every answer
-of the student's functions is still compared with the guess's, call by call.
+A twin training (twin.py) trains in the grader with functions that should
+return exactly what the student's return, and compares the results with the
+worker's training with the student's own. np.tanh and a tanh built from exp
+differ in the last bits, and training is chaotic, so a wrong guess costs a
+lockstep retraining (correct, but slow). So the student's functions are first
+probed once, on arrays like those of a training (the update with the grid's
+own rates), and each gets the first candidate here that answers the probe with
+the same values. A guess only decides how fast the grading is: nothing is
+trusted from it, the digests of both trainings are compared.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def _naive_tanh(z):
 
 
 TANH: list[Function] = [np.tanh, components.tanh, _naive_tanh]
+
+
 def _stable_sigmoid(z):
     # exp(-|z|) on both sides of 0 (the reference solution): the same numbers as
     # 1/(1+exp(-z)) for z >= 0 and as exp(z)/(1+exp(z)) below
@@ -90,14 +93,9 @@ UPDATES: list[Function] = [
 UPDATE = ("regularization", "regularized_update")
 
 
-def same(got: Any, want: Any) -> bool:
+def same(got: Any, want: np.ndarray) -> bool:
     """Whether a student's value is the one the engine would train on in place of
-    `want`: the same numbers (as float64; NaN matching NaN, -0.0 matching 0.0), or
-    for a list of index arrays, the same indices."""
-    if isinstance(want, list):
-        return type(got) is list and len(got) == len(want) and all(
-            type(g) is np.ndarray and g.dtype.kind in "iu" and g.shape == w.shape
-            and np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+    `want`: the same numbers (as float64; NaN matching NaN, -0.0 matching 0.0)."""
     return (type(got) is np.ndarray and got.shape == want.shape and got.dtype.kind in "fiub"
             and np.array_equal(got.astype(np.float64, copy=False), want, equal_nan=True))
 

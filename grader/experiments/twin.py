@@ -28,6 +28,7 @@ numbers it computed itself. Results agree up to the sign of zeros (-0.0 and
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from typing import Any
 
@@ -71,12 +72,14 @@ class TwinTraining:
 
     late_share: the part of the worker side (by estimated cost, the cheapest stacks)
     left for the grader's own worker, started by results(): with a sibling that
-    started early, it would otherwise be the last to finish."""
+    started early, it would otherwise be the last to finish. in_background: start
+    early_side (launch it, import the submission, send the runs) in a thread, so
+    that the caller goes on at once; results() and started() wait for it."""
 
     def __init__(self, early_side: Any,
                  groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
-                 eval_epochs: Collection[int] | None = None, *, late_share: float = 0.0
-                 ) -> None:
+                 eval_epochs: Collection[int] | None = None, *, late_share: float = 0.0,
+                 in_background: bool = False) -> None:
         self.groups = groups
         self.eval_epochs = eval_epochs
         self.evaluated = None if eval_epochs is None else sorted(eval_epochs)
@@ -92,8 +95,30 @@ class TwinTraining:
                 break
             self.late.append(i)
         self.early = [i for i in range(len(self.stacks)) if i not in self.late]
-        self.pending = early_side.train_ahead([self.spec[i] for i in self.early],
-                                              self.evaluated)
+        self.pending: Any = None
+        self._start_error: Exception | None = None
+        self._starting: threading.Thread | None = None
+        if in_background:
+            # A worker's start is mostly waiting (a process, mounts, imports): the
+            # thread holds the GIL little. The worker is used by one thread at a time.
+            self._starting = threading.Thread(target=self._start, args=(early_side,),
+                                              name="hwgrade-twin-start", daemon=True)
+            self._starting.start()
+        else:
+            self._start(early_side)
+
+    def _start(self, early_side: Any) -> None:
+        try:
+            self.pending = early_side.train_ahead([self.spec[i] for i in self.early],
+                                                  self.evaluated)
+        except Exception as exc:  # a grader bug: raised again by results(), in its thread
+            self._start_error = exc
+
+    def started(self) -> None:
+        """Wait until the early side has its work (after which it may be closed)."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
 
     def results(self, submission: Any, guess: guesses.Guess | None = None
                 ) -> dict[Hashable, list[RunResult] | BaseException]:
@@ -102,6 +127,9 @@ class TwinTraining:
         and retrain in lockstep, through `submission`, what disagrees."""
         groups = self.groups
         late = None
+        self.started()
+        if self._start_error is not None:
+            raise self._start_error
         try:
             if guess is None:
                 guess = probe(submission, groups)
@@ -125,6 +153,7 @@ class TwinTraining:
                         done[key][position] = result
         finally:
             # also after an error: no worker may be left busy
+            self.started()
             replies = {}
             for part, pending in ((self.early, self.pending), (self.late, late)):
                 reply = pending.result() if pending is not None else None

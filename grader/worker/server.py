@@ -1,8 +1,8 @@
 """The student worker: imports the submission and answers calls over one socket.
 
 Runs INSIDE the student process, from a private runtime directory that holds a
-copy of this file and of protocol.py; it imports only the standard library,
-numpy and protocol. Launched as
+copy of this file, protocol.py, lane.py and the training engine (grader/playground,
+for "train"); it imports only the standard library, numpy and those. Launched as
 
     python -s -S server.py --fd N [--lane FD --doorbell FD] --staged DIR --pkgs DIR
                            --work DIR --limits JSON

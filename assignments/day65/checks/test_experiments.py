@@ -84,8 +84,14 @@ class Experiments:
         sibling = self._submission.sibling()
         # The sibling starts seconds before the grader's side: the cheapest stacks
         # (about a tenth of the work) are left to the grader's own worker.
-        self._twin = TwinTraining(sibling, self.runs, self.evaluated, late_share=0.15)
-        return sibling.close
+        self._twin = twin = TwinTraining(sibling, self.runs, self.evaluated,
+                                         late_share=0.15, in_background=True)
+
+        def close() -> None:
+            twin.started()
+            sibling.close()
+
+        return close
 
     def student(self) -> dict[int, list[RunResult] | BaseException]:
         if self._student is None:
