@@ -41,7 +41,13 @@ SIGMOID: list[Function] = [
     _stable_sigmoid,
     lambda z: 1 / (1 + np.exp(-z)),  # Playground's nn.ts
     lambda z: 0.5 * (1 + np.tanh(0.5 * z)),
+    lambda z: np.exp(-np.logaddexp(0.0, -z)),
 ]
+
+
+def _stable_sigmoid_derivative(z):
+    e = np.exp(-np.abs(z))  # s (1 - s) = e / (1 + e)^2, symmetric in z
+    return e / (1 + e) ** 2
 
 
 class FromOutput:
@@ -64,7 +70,11 @@ CANDIDATES: dict[str, list[Function]] = {
     "tanh_derivative": [*_derivatives(TANH, [lambda t: 1 - t**2, lambda t: (1 - t) * (1 + t)]),
                         lambda z: 1 / np.cosh(z) ** 2],
     "sigmoid": SIGMOID,
-    "sigmoid_derivative": _derivatives(SIGMOID, [lambda s: s * (1 - s), lambda s: s - s * s]),
+    "sigmoid_derivative": [
+        *_derivatives(SIGMOID, [lambda s: s * (1 - s), lambda s: s - s * s]),
+        _stable_sigmoid_derivative,
+        lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2,
+    ],
     "relu": [lambda z: np.maximum(z, 0.0)],
     "relu_derivative": [lambda z: (z > 0).astype(np.float64)],
     "linear": [lambda z: np.array(z, dtype=np.float64)],
