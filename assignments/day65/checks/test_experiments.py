@@ -1,8 +1,9 @@
 """Exercises 5-8 of the handout, trained by the grader's engine with your functions.
 
 Your activations, regularized_update and minibatches are plugged into the
-engine (through the grading worker) and every configuration of the handout's
-grid trains from seeds 0-7, all in lockstep.
+engine (in the grading worker, which trains with them; the grader checks that
+its own training comes out the same, grader/experiments/twin.py) and every
+configuration of the handout's grid trains from seeds 0-7.
 
 - First epochs (trained on their own first, so a wrong function fails fast):
   the losses must equal the reference run's with the same seed to 1e-9.
