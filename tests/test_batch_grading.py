@@ -231,6 +231,31 @@ def test_resume_regrades_only_what_changed(tmp_path):
 
 
 @pytest.mark.slow
+def test_an_interrupt_just_after_a_record_is_written_keeps_it_in_the_outputs(
+        tmp_path, monkeypatch):
+    """Ctrl-C between a result's durable write to the journal and the run's own
+    bookkeeping of it: the gradebook still shows it, as the journal does."""
+    from grader.batch.journal import Journal
+
+    write = Journal.append
+
+    def append_then_interrupt(self, record):
+        write(self, record)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Journal, "append", append_then_interrupt)
+    subs = tmp_path / "subs"
+    for name in ("alice", "bob"):
+        (subs / name).mkdir(parents=True)
+        (subs / name / "mathy.py").write_text(CORRECT, encoding="utf-8")
+    out = tmp_path / "out"
+    report = grade_batch(find_assignment(str(DEMO)), subs, out, jobs=1)
+    assert report.interrupted and journal_lines(out) == 1
+    rows = gradebook.read_rows(out)
+    assert sorted(r.status for r in rows) == ["graded", "pending"]
+
+
+@pytest.mark.slow
 def test_a_failed_regrade_never_silently_replaces_a_score(tmp_path):
     demo = find_assignment(str(DEMO))
     subs = tmp_path / "subs"

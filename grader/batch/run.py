@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from grader.assignment import Assignment
 from grader.batch import fingerprint, gradebook, idmap, layouts
-from grader.batch.journal import Record, open_journal
+from grader.batch.journal import Record, open_journal, read_records
 from grader.batch.rows import Row, build_row, is_current
 from grader.batch.runner import GraderPool, Job, default_jobs
 from grader.batch.shards import Shard
@@ -98,6 +98,11 @@ def grade_batch(assignment: Assignment, submissions: Path, outdir: Path, *,
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
+            # From the file, not from memory: an interrupt may fall between a record's
+            # write and its bookkeeping, and the outputs must show all that is journaled.
+            history = defaultdict(list)
+            for record in read_records(outdir):
+                history[record.id].append(record)
             report.rows = [build_row(s, history[s.id], keys[s.id]) for s in subs]
             report.summary = gradebook.write_outputs(outdir, report.rows, listing, manifest)
     return report
