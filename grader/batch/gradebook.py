@@ -233,9 +233,6 @@ def _most_failed(graded: list[Row], top: int = 10) -> list[str]:
 # --- files -------------------------------------------------------------------------------
 
 
-atomic_write = write_atomic_bytes
-
-
 def sweep_temporaries(outdir: Path) -> None:
     """Remove the half-written files of a run that was killed (SIGKILL, power loss) between
     creating a temporary and renaming it. Only the run holding OUTDIR's lock calls this,
@@ -255,8 +252,8 @@ def write_feedback(outdir: Path, row: Row, assignment: str, filename: str) -> No
     path = folder / filename
     data = text.encode("utf-8")
     if not path.exists() or path.read_bytes() != data:
-        atomic_write(path, data)
-    write_html_feedback(folder / html_name(filename), row, assignment, text, atomic_write)
+        write_atomic_bytes(path, data)
+    write_html_feedback(folder / html_name(filename), row, assignment, text, write_atomic_bytes)
 
 
 def write_outputs(outdir: Path, rows: list[Row], listing: Listing,
@@ -273,10 +270,10 @@ def write_outputs(outdir: Path, rows: list[Row], listing: Listing,
             if stale.name not in keep:
                 stale.unlink()
     summary = render_summary(rows, listing)
-    atomic_write(outdir / GRADEBOOK, render_gradebook(rows).encode("utf-8-sig"))
-    atomic_write(outdir / RESULTS, render_results(rows).encode("utf-8"))
-    atomic_write(outdir / SUMMARY, summary.encode("utf-8"))
-    atomic_write(outdir / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2)
+    write_atomic_bytes(outdir / GRADEBOOK, render_gradebook(rows).encode("utf-8-sig"))
+    write_atomic_bytes(outdir / RESULTS, render_results(rows).encode("utf-8"))
+    write_atomic_bytes(outdir / SUMMARY, summary.encode("utf-8"))
+    write_atomic_bytes(outdir / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2)
                                      + "\n").encode("utf-8"))
     fsync_dir(outdir)
     return summary

@@ -16,6 +16,7 @@ from grader.batch import gradebook
 from grader.batch.journal import JOURNAL, read_records
 from grader.batch.layouts import sort_key
 from grader.batch.rows import Row
+from grader.report.common import write_atomic_bytes
 
 
 class MergeError(Exception):
@@ -58,7 +59,7 @@ def merge_outdirs(sources: list[Path], outdir: Path) -> tuple[list[Row], str]:
     journal = "".join(record.to_json() + "\n" for src in sources
                       for record in read_records(src))  # read in full before writing
     if journal:
-        gradebook.atomic_write(outdir / JOURNAL, journal.encode("utf-8"))
+        write_atomic_bytes(outdir / JOURNAL, journal.encode("utf-8"))
     summary = gradebook.write_outputs(outdir, ordered, gradebook.listing_of(manifest), manifest)
     return ordered, summary
 

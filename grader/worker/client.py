@@ -490,9 +490,12 @@ class Worker:
 
     # --- round trips ----------------------------------------------------------------------
 
-    def _run(self, calls: list[Call]) -> list[Outcome]:
-        if self._busy is not None:
+    def _check_idle(self) -> None:
+        if self._busy is not None:  # its reply would be read as another request's
             raise RuntimeError("the worker is still training: wait for Pending.result()")
+
+    def _run(self, calls: list[Call]) -> list[Outcome]:
+        self._check_idle()
         seconds, how, shown = self._allowance(len(calls))
         if seconds <= 0:  # nothing left: do not even send
             lost = Lost(how, seconds=shown)
@@ -548,8 +551,7 @@ class Worker:
         sent, and returns the checked reply (raising Lost) when resumed."""
         session = self._res.session
         assert session is not None
-        if self._busy is not None:  # its reply would be read as this request's
-            raise RuntimeError("the worker is still training: wait for Pending.result()")
+        self._check_idle()
         request["id"] = rid = session.next_id
         session.next_id += 1
         limits = self.limits.protocol_limits()
