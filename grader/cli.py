@@ -433,6 +433,7 @@ def grade(assignment, submissions, outdir, jobs, force, shard, ids_file, quiet, 
     error, 130 interrupted (run the same command again to continue).
     """
     import signal
+    import threading
 
     from grader.assignment import AssignmentError, find_assignment
     from grader.batch.idmap import MappingError, read_mapping
@@ -452,18 +453,26 @@ def grade(assignment, submissions, outdir, jobs, force, shard, ids_file, quiet, 
                                                                 else ""),
                         quiet=quiet, jobs=jobs)
 
-    def stop(signum, frame):  # a scheduler's SIGTERM: stop like Ctrl-C, outputs written
+    stopping = threading.Event()
+
+    def stop(signum, frame):
+        # Ctrl-C, or a scheduler's SIGTERM: stop with the outputs written. The flag
+        # too, because an exception raised while Python runs a weakref callback or a
+        # __del__ is printed and dropped; the run then stops at its next check.
+        stopping.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         report = grade_batch(found, submissions, outdir, jobs=jobs, force=force, shard=shard,
-                             mapping=mapping, events=progress, lang=_lang(lang))
+                             mapping=mapping, events=progress, lang=_lang(lang),
+                             stop=stopping)
     except (LayoutError, JournalError) as error:
         raise click.UsageError(str(error)) from None
     finally:
         progress.close()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if not quiet:
         click.echo(report.summary, nl=False)
         click.echo(f"\nThis run: {report.graded_now} graded, {report.failed_now} grader "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +63,15 @@ class BatchReport:
 def grade_batch(assignment: Assignment, submissions: Path, outdir: Path, *,
                 jobs: int | None = None, force: bool = False, shard: Shard | None = None,
                 mapping: dict[str, str] | None = None, events: Events | None = None,
-                timeout: float | None = None, lang: str = "en") -> BatchReport:
+                timeout: float | None = None, lang: str = "en",
+                stop: threading.Event | None = None) -> BatchReport:
     """Grade every submission under `submissions` (that `shard` owns) into `outdir`, its
-    student-facing texts in `lang` (grader.i18n.LANGS)."""
+    student-facing texts in `lang` (grader.i18n.LANGS).
+
+    `stop`, once set, ends the run as a KeyboardInterrupt would. A signal handler sets
+    it as well as raising: Python drops an exception raised inside a weakref callback
+    or a __del__ ("Exception ignored in ..."), and Ctrl-C must not be lost that way.
+    """
     if outdir.resolve() == submissions.resolve():
         raise layouts.LayoutError("OUTDIR must be another folder than SUBMISSIONS")
     scan = layouts.scan(submissions, assignment, exclude=(outdir,))
@@ -94,7 +101,7 @@ def grade_batch(assignment: Assignment, submissions: Path, outdir: Path, *,
         try:
             if todo:
                 _grade(assignment, submissions, outdir, todo, keys, history, journal, names,
-                       report, jobs or default_jobs(), timeout, events)
+                       report, jobs or default_jobs(), timeout, events, stop)
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
@@ -109,7 +116,7 @@ def grade_batch(assignment: Assignment, submissions: Path, outdir: Path, *,
 
 
 def _grade(assignment, submissions, outdir, todo, keys, history, journal, names, report,
-           jobs, timeout, events) -> None:
+           jobs, timeout, events, stop) -> None:
     by_id = {s.id: s for s in todo}
     limits = assignment.limits
     timeout = timeout or 2 * limits.submission_budget + limits.import_timeout + 120
@@ -123,7 +130,7 @@ def _grade(assignment, submissions, outdir, todo, keys, history, journal, names,
                      _display(s, submissions), keys[s.id]["lang"]) for s in todo]
         with GraderPool(assignment.root, jobs=min(jobs, len(queue)), timeout=timeout,
                         private=(submissions, outdir), workdir=workdir) as pool:
-            for outcome in pool.grade(queue):
+            for outcome in pool.grade(queue, stop=stop):
                 sub = by_id[outcome.id]
                 record = Record(id=sub.id, key=keys[sub.id], source=sub.source,
                                 seconds=outcome.seconds, result=outcome.result,
@@ -138,6 +145,8 @@ def _grade(assignment, submissions, outdir, todo, keys, history, journal, names,
                     report.graded_now += 1
                 if events is not None:
                     events.graded(row, failed=outcome.result is None)
+            if stop is not None and stop.is_set():  # asked to stop as the last one ended
+                raise KeyboardInterrupt
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

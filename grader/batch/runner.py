@@ -80,8 +80,10 @@ class GraderPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def grade(self, jobs: Iterable[Job]) -> Iterator[Outcome]:
-        """Grade every job; outcomes in completion order."""
+    def grade(self, jobs: Iterable[Job], *,
+              stop: threading.Event | None = None) -> Iterator[Outcome]:
+        """Grade every job; outcomes in completion order. Raises KeyboardInterrupt
+        once `stop` is set."""
         todo: queue.SimpleQueue = queue.SimpleQueue()
         done: queue.SimpleQueue = queue.SimpleQueue()
         count = 0
@@ -98,6 +100,8 @@ class GraderPool:
             self._threads.append(thread)
         for _ in range(count):
             while True:
+                if stop is not None and stop.is_set():
+                    raise KeyboardInterrupt
                 try:
                     yield done.get(timeout=0.2)  # short waits: Ctrl-C gets through
                     break
