@@ -37,10 +37,6 @@ from grader.worker import errors
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY65 = ROOT / "assignments" / "day65"
-# Check modules another engineer is converting to the catalogs right now: their message
-# ids and titles are checked once they use grader.i18n and their catalog part exists;
-# until then those tests skip (saying so) instead of failing. Remove an entry when done.
-PENDING: set = set()  # check modules whose catalog entries are still to come
 
 
 def locale_folders() -> list[Path]:
@@ -184,9 +180,6 @@ def test_every_message_id_used_in_the_code_is_in_the_catalogs(path):
     ids = used_ids(path)
     missing = [f"line {line}: {mid} (not in {domain.folder.relative_to(ROOT)})"
                for domain, mid, line in ids if not domain.has(mid)]
-    if missing and path in PENDING:
-        pytest.skip(f"{path.name} is being converted: {len(missing)} ids not in the catalogs "
-                    f"yet, e.g. {missing[0]}")
     assert not missing, "\n".join(missing)
 
 
@@ -268,8 +261,6 @@ def test_every_check_has_a_title_in_both_languages_equal_to_its_docstring(path, 
         if str(title) != plugin.docstring_title(function):
             problems.append(f"{name}: en title {str(title)!r} != docstring "
                             f"{plugin.docstring_title(function)!r}")
-    if problems and path in PENDING:
-        pytest.skip(f"{path.name} is being converted: {problems[0]}")
     assert not problems, "\n".join(problems)
 
 

@@ -22,6 +22,7 @@ from grader.batch.rows import Row
 
 _SOURCE = re.compile(rb'<meta name="hwgrade-source" content="([0-9a-f]{64})">')
 _RENDERER = ("html.py", "plots.py", "experiments_view.py", "html_labels.py", "html_style.py")
+_LABELS = ("html.en.toml", "html.zh-TW.toml")  # in grader/locale
 
 
 def html_name(txt_name: str) -> str:
@@ -30,14 +31,16 @@ def html_name(txt_name: str) -> str:
 
 
 def _renderer_key() -> bytes:
-    """The renderer's own code and matplotlib's version: a new hwgrade redraws pages."""
+    """The renderer's code, its labels and matplotlib's version: a new hwgrade redraws
+    pages."""
     from grader import __version__
+    from grader.i18n import GRADER
     from grader.report import html
 
     folder = Path(html.__file__).parent
     digest = hashlib.sha256(__version__.encode())
-    for name in _RENDERER:
-        digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    for path in [folder / name for name in _RENDERER] + [GRADER.folder / n for n in _LABELS]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     try:
         from importlib.metadata import version
         digest.update(version("matplotlib").encode())
