@@ -164,8 +164,9 @@ def main() -> None:
                    "(a folder, notebook or zip), run safely in the grading worker.")
 @click.option("--assignment", "assignment_name", default="day65", show_default=True,
               help="The assignment whose functions --use-submission takes.")
+@lang_option
 def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, submission_path,
-         assignment_name, **options) -> None:
+         assignment_name, lang, **options) -> None:
     """Train Playground networks from the command line; comma lists sweep.
 
     \b
@@ -175,9 +176,11 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, subm
                    --activation tanh,relu,sigmoid,linear --learning-rate 1
     """
     from grader import play as playmod
+    from grader.i18n import label
 
+    lang = _lang(lang)
     if seeds is not None and playground_seed is not None:
-        raise click.UsageError("use either --seeds or --playground-seed, not both")
+        raise click.UsageError(label("play.seeds_or_playground_seed", lang))
     seed_list = list(playground_seed) if playground_seed else \
         list(range(first_seed, first_seed + (seeds or 8)))
     try:
@@ -189,9 +192,10 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, subm
         jobs = (os.cpu_count() or 1) if total >= 10_000 else 1
     if submission_path is not None:
         sweep = _play_with_submission(playmod, configs, seed_list, submission_path,
-                                      assignment_name)
+                                      assignment_name, lang)
     else:
-        with click.progressbar(length=total, label="training", file=sys.stderr,
+        with click.progressbar(length=total, label=label("play.training", lang),
+                               file=sys.stderr,
                                hidden=total < 20_000 or not sys.stderr.isatty()) as bar:
             sweep = playmod.run_sweep(configs, seed_list, progress=bar.update, jobs=jobs)
     if csv_path:
@@ -199,11 +203,12 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, subm
     if fmt == "json":
         click.echo(playmod.to_json(sweep))
     else:
-        click.echo(playmod.render_table(sweep))
+        click.echo(playmod.render_table(sweep, lang))
 
 
-def _play_with_submission(playmod, configs, seeds, path, assignment_name):
+def _play_with_submission(playmod, configs, seeds, path, assignment_name, lang):
     from grader.assignment import AssignmentError, find_assignment
+    from grader.i18n import label
     from grader.playground.engine import ComponentError
     from grader.submission import SubmissionError
     from grader.worker.errors import StudentCodeError
@@ -212,14 +217,16 @@ def _play_with_submission(playmod, configs, seeds, path, assignment_name):
         assignment = find_assignment(assignment_name)
     except AssignmentError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(f"training with the functions in {path} (in the grading worker)...", err=True)
+    click.echo(label("play.using_submission", lang, path=path), err=True)
     try:
         return playmod.run_sweep_with_submission(configs, seeds, path, assignment)
     except SubmissionError as error:
-        raise click.ClickException(f"your submission could not be loaded: {error.message}") \
+        raise click.ClickException(label("play.not_loaded", lang, error=error.message)) \
             from None
-    except (StudentCodeError, ComponentError) as error:
-        raise click.ClickException(f"training with your functions stopped: {error}") from None
+    except StudentCodeError as error:
+        raise click.ClickException(label("play.stopped", lang, error=error.message)) from None
+    except ComponentError as error:  # the engine's own words, English only
+        raise click.ClickException(label("play.stopped", lang, error=str(error))) from None
 
 
 @main.command(name="list")

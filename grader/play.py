@@ -145,13 +145,17 @@ def sparkline(curve: np.ndarray, top: float, width: int = 24) -> str:
     return "".join(out)
 
 
-def render_table(sweep: Sweep) -> str:
-    """One row per config: final losses (median, p10–p90 over seeds), divergence, curve."""
+def render_table(sweep: Sweep, lang: str = "en") -> str:
+    """One row per config: final losses (median, p10–p90 over seeds), divergence, curve;
+    the words in `lang` (grader.i18n.LANGS), the values as they are typed."""
+    from grader.i18n import label
+    from grader.report.common import display_width
+
     varied = sweep.varied_fields()
     first = sweep.configs[0]
-    fixed = [f"{f.replace('_', ' ')} {format_value(f, getattr(first, f))}"
+    fixed = [f"{label(f'play.field.{f}', lang)} {format_value(f, getattr(first, f))}"
              for f in SWEEP_FIELDS if f not in varied]
-    lines = [" · ".join(fixed) + f" · {len(sweep.seeds)} seed(s)"]
+    lines = [" · ".join([*fixed, label("play.seeds", lang, n=len(sweep.seeds))])]
     rows, medians = [], []
     for config, results in sweep.by_config():
         finals = np.array([r.final for r in results if r.diverged_at is None]).reshape(-1, 2)
@@ -163,14 +167,17 @@ def render_table(sweep: Sweep) -> str:
                     + [_spread(finals[:, 0]), _spread(finals[:, 1]), f"{diverged}/{len(results)}"])
     finite = [m[np.isfinite(m)] for m in medians if len(m)]
     top = max((float(m.max()) for m in finite if len(m)), default=1.0)
-    header = [f.replace("_", " ") for f in varied] + [
-        "final train loss", "final test loss", "diverged", "test loss over epochs"]
+    header = [label(f"play.field.{f}", lang) for f in varied] + [
+        label(f"play.{name}", lang) for name in ("final_train", "final_test", "diverged",
+                                                 "curve")]
     table = [r + [sparkline(m, top)] for r, m in zip(rows, medians, strict=True)]
-    widths = [max(len(str(row[i])) for row in [header, *table]) for i in range(len(header))]
+    # Display columns, not characters: a Chinese header is two columns per character.
+    widths = [max(display_width(str(row[i])) for row in [header, *table])
+              for i in range(len(header))]
     for row in [header, *table]:
-        lines.append("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True))
-                     .rstrip())
-    lines.append("losses: median (10th–90th percentile) over seeds that did not diverge")
+        lines.append("  ".join(str(cell) + " " * (w - display_width(str(cell)))
+                               for cell, w in zip(row, widths, strict=True)).rstrip())
+    lines.append(label("play.footnote", lang))
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,10 +64,35 @@ def test_table_output_for_a_sweep():
                  "--activation", "tanh,sigmoid", "--epochs", "5", "--seeds", "3")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert "3 seed(s)" in lines[0] and "hidden 8" in lines[0]
+    assert "3 seed(s)" in lines[0] and "hidden layers 8" in lines[0]
     assert lines[1].split()[0] == "activation"
     assert lines[2].startswith("tanh") and lines[3].startswith("sigmoid")
     assert "0/3" in lines[2]
+
+
+def test_the_table_in_chinese_keeps_its_columns_aligned():
+    from grader.report.common import display_width
+
+    result = run("play", "--exercise", "6", "--epochs", "4", "--seeds", "2", "--lang", "zh-TW")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert "2 個 seed" in lines[0] and "批次大小 10" in lines[0]
+    assert lines[1].startswith("學習速率") and "最終測試損失" in lines[1]
+    assert lines[-1].startswith("損失：")
+    # each column starts at the same terminal column on every row (CJK is 2 wide)
+    starts = {tuple(display_width(line[:m.end()]) for m in re.finditer(r"\S\s{2,}", line))
+              for line in lines[1:-1]}
+    assert len(starts) == 1 and len(next(iter(starts))) == 4, lines
+
+
+def test_play_errors_are_in_the_chosen_language(tmp_path):
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(main, ["play", "--epochs", "1", "--seeds", "1", "--lang",
+                                       "zh-TW", "--use-submission", str(tmp_path / "notes.txt")])
+    assert result.exit_code == 1 and "無法載入你的作業" in result.output
+    both = CliRunner().invoke(main, ["play", "--seeds", "2", "--playground-seed", "0.5",
+                                     "--lang", "zh-TW"])
+    assert both.exit_code == 2 and "只能擇一使用" in both.output
 
 
 def test_json_output_has_one_entry_per_run_and_one_pair_per_epoch():
