@@ -127,5 +127,9 @@ def find_assignment(name_or_path: str) -> Assignment:
     for assignment in list_assignments():
         if assignment.name == name_or_path:
             return assignment
-    names = ", ".join(a.name for a in list_assignments()) or "none installed"
-    raise AssignmentError(f"no assignment {name_or_path!r}; available: {names}")
+    from grader.i18n import GRADER, joined
+
+    names = [a.name for a in list_assignments()]
+    raise AssignmentError(GRADER("cli.no_assignment", name=name_or_path,
+                                 available=joined(names) if names
+                                 else GRADER("cli.none_installed")))

@@ -110,6 +110,14 @@ def _lang(value: str | None) -> str:
     return value or lang_from_env()
 
 
+def _usage(error: Exception, lang: str) -> click.UsageError:
+    """A usage error whose text may be a catalog Message: shown in `lang`."""
+    from grader.i18n import localize
+
+    text = error.args[0] if len(error.args) == 1 else str(error)
+    return click.UsageError(str(localize(text, lang)))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hwgrade")
 def main() -> None:
@@ -216,7 +224,7 @@ def _play_with_submission(playmod, configs, seeds, path, assignment_name, lang):
     try:
         assignment = find_assignment(assignment_name)
     except AssignmentError as error:
-        raise click.UsageError(str(error)) from None
+        raise _usage(error, lang) from None
     click.echo(label("play.using_submission", lang, path=path), err=True)
     try:
         return playmod.run_sweep_with_submission(configs, seeds, path, assignment)
@@ -327,7 +335,7 @@ def gradescope_command(assignment, dest, lang) -> None:
         found = find_assignment(assignment)
         names = write_bundle(found, dest, lang=_lang(lang))
     except (AssignmentError, BundleError) as error:
-        raise click.UsageError(str(error)) from None
+        raise _usage(error, _lang(lang)) from None
     except OSError as error:
         raise click.UsageError(f"cannot write {dest}: {error.strerror or error}") from None
     hidden = sum(n.startswith("assignment/hidden/") for n in names)
@@ -359,23 +367,22 @@ def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
     """
     from grader.assignment import AssignmentError, find_assignment
     from grader.grading import GraderError, UnknownCheck, grade_submission
+    from grader.i18n import label
     from grader.report import github, render, summary_line, write_atomic
 
     lang = _lang(lang)
     try:
         found = find_assignment(assignment)
     except AssignmentError as error:
-        raise click.UsageError(str(error)) from None
+        raise _usage(error, lang) from None
     if output is not None and not output.absolute().parent.is_dir():  # before grading, not after
-        raise click.UsageError(f"cannot write {output}: its folder does not exist")
+        raise click.UsageError(label("cli.no_output_folder", lang, path=output))
     try:
         result = grade_submission(found, path, only=only, include_hidden=not no_hidden,
                                   lang=lang)
     except UnknownCheck as error:
-        raise click.UsageError(str(error)) from None
+        raise _usage(error, lang) from None
     except GraderError as error:
-        from grader.i18n import label
-
         click.echo(f"{label('cli.grader_problem', lang)}\n{error}", err=True)
         sys.exit(3)
     text = render(result, fmt, color=output is None and sys.stdout.isatty())
@@ -385,7 +392,8 @@ def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
         try:
             write_atomic(output, text if text.endswith("\n") else text + "\n")
         except OSError as error:
-            click.echo(f"hwgrade could not write {output}: {error.strerror or error}", err=True)
+            click.echo(label("cli.cannot_write", lang, path=output,
+                             reason=error.strerror or error), err=True)
             sys.exit(2)
         click.echo(f"{summary_line(result)} -> {output}")
     if fmt == "github":
@@ -454,7 +462,7 @@ def grade(assignment, submissions, outdir, jobs, force, shard, ids_file, quiet, 
         found = find_assignment(assignment)
         mapping = read_mapping(ids_file) if ids_file else None
     except (AssignmentError, MappingError) as error:
-        raise click.UsageError(str(error)) from None
+        raise _usage(error, _lang(lang)) from None
     jobs = jobs or default_jobs()
     progress = Progress(label=f"hwgrade grade {found.name}" + (f" (shard {shard})" if shard
                                                                 else ""),

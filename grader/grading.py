@@ -19,7 +19,7 @@ from grader import __version__
 from grader.assignment import Assignment
 from grader.checks.plugin import GradingPlugin, run_checks
 from grader.checks.proxy import SubmissionProxy
-from grader.i18n import DEFAULT_LANG, GRADER, Translator
+from grader.i18n import DEFAULT_LANG, GRADER, Translator, joined
 from grader.results import CheckResult, GradeResult, SubmissionInfo
 from grader.submission import Requirement, StagedSubmission, SubmissionError, stage_submission
 from grader.worker.client import Worker, WorkerLimits
@@ -35,8 +35,8 @@ class UnknownCheck(GraderError):
     """--only named a check the assignment does not have."""
 
     def __init__(self, unknown: list[str], known: list[str]) -> None:
-        super().__init__(f"no check named {', '.join(unknown)}; the checks are: "
-                         + ", ".join(known))
+        super().__init__(GRADER("cli.unknown_check", unknown=joined(unknown),
+                                known=joined(known)))
 
 
 def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] = (),

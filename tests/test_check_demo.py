@@ -139,6 +139,21 @@ def test_unknown_assignment_and_missing_path_are_usage_errors(tmp_path):
     assert result.exit_code == 2
 
 
+def test_a_students_usage_errors_are_in_their_language(tmp_path):
+    cases = [
+        (["check", "nosuch", str(SOLUTION)], "沒有名為 'nosuch' 的作業", "no assignment 'nosuch'"),
+        (["check", str(DEMO), str(SOLUTION), "--only", "nosuch"], "沒有名為 nosuch 的檢查",
+         "no check named nosuch"),
+        (["check", str(DEMO), str(SOLUTION), "-o", str(tmp_path / "absent" / "r.json")],
+         "所在的資料夾不存在", "its folder does not exist"),
+    ]
+    for args, chinese, english in cases:
+        result = CliRunner().invoke(main, [*args, "--lang", "zh-TW"])
+        assert result.exit_code == 2 and chinese in result.output, (args, result.output)
+        result = CliRunner().invoke(main, [*args, "--lang", "en"])
+        assert result.exit_code == 2 and english in result.output, (args, result.output)
+
+
 def test_real_subprocess_from_the_submission_folder(tmp_path):
     folder = tmp_path / "student"
     shutil.copytree(SOLUTION, folder)
