@@ -154,6 +154,25 @@ def test_a_students_usage_errors_are_in_their_language(tmp_path):
         assert result.exit_code == 2 and english in result.output, (args, result.output)
 
 
+def test_the_grading_run_raises_no_pytest_warning(monkeypatch):
+    """pytest 9 warns that session fixtures defined as methods of a plugin object are
+    deprecated (pytest 10 refuses them): the grader's fixtures must not be."""
+    from grader import grading
+
+    outputs = []
+
+    def run_checks(*args, **kwargs):
+        code, output = real(*args, **kwargs)
+        outputs.append(output)
+        return code, output
+
+    real = grading.run_checks
+    monkeypatch.setattr(grading, "run_checks", run_checks)
+    result = grade_submission(find_assignment(str(DEMO)), SOLUTION)
+    assert result.score == 10 and len(outputs) == 1
+    assert "warnings summary" not in outputs[0] and "Warning" not in outputs[0], outputs[0]
+
+
 def test_real_subprocess_from_the_submission_folder(tmp_path):
     folder = tmp_path / "student"
     shutil.copytree(SOLUTION, folder)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import time
 import traceback
+import types
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -130,20 +131,31 @@ class GradingPlugin:
         self.all_names: list[str] = []
 
     # -- fixtures -------------------------------------------------------------
-    @pytest.fixture(scope="session")
-    def submission(self) -> Any:
-        """The student's modules, as proxies: submission.activations.sigmoid(z)."""
-        return self._submission
+    def fixtures(self) -> types.ModuleType:
+        """The fixtures checks use, as a plugin of plain functions: pytest 9 deprecates
+        session fixtures that are methods of a plugin object, and pytest 10 refuses
+        them."""
+        module = types.ModuleType("hwgrade_fixtures")
 
-    @pytest.fixture(scope="session")
-    def record_experiment(self) -> Any:
-        """record_experiment(entry): one exercise's report for result.experiments."""
-        return self.experiments.append
+        @pytest.fixture(scope="session")
+        def submission() -> Any:
+            """The student's modules, as proxies: submission.activations.sigmoid(z)."""
+            return self._submission
 
-    @pytest.fixture(scope="session")
-    def assignment(self) -> Any:
-        """The assignment (manifest settings, its folder for data files)."""
-        return self._assignment
+        @pytest.fixture(scope="session")
+        def record_experiment() -> Any:
+            """record_experiment(entry): one exercise's report for result.experiments."""
+            return self.experiments.append
+
+        @pytest.fixture(scope="session")
+        def assignment() -> Any:
+            """The assignment (manifest settings, its folder for data files)."""
+            return self._assignment
+
+        module.submission = submission
+        module.record_experiment = record_experiment
+        module.assignment = assignment
+        return module
 
     # -- hooks ----------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -386,7 +398,7 @@ def run_checks(paths: list[Path], plugin: GradingPlugin, *, ini_file: Path,
     try:
         _forget_modules_under(paths)
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            code = pytest.main(args, plugins=[plugin])
+            code = pytest.main(args, plugins=[plugin, plugin.fixtures()])
     finally:
         settings.load_profile(previous)
         if old_autoload is None:
