@@ -363,8 +363,11 @@ def gradescope_command(assignment, dest, lang) -> None:
 def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
     """Grade the submission at PATH (a folder, .ipynb or .zip; default: here).
 
-    Exit code: 0 all checks passed, 1 some did not, 2 usage or submission error.
+    Exit code: 0 all checks passed, 1 some did not, 2 usage or submission error,
+    3 the grader could not grade, 130 interrupted (143: SIGTERM).
     """
+    import signal
+
     from grader.assignment import AssignmentError, find_assignment
     from grader.grading import GraderError, UnknownCheck, grade_submission
     from grader.i18n import label
@@ -377,6 +380,13 @@ def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
         raise _usage(error, lang) from None
     if output is not None and not output.absolute().parent.is_dir():  # before grading, not after
         raise click.UsageError(label("cli.no_output_folder", lang, path=output))
+    signals = []
+
+    def stop(signum, frame):  # a CI job cancelled: stop as on Ctrl-C, workers closed
+        signals.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         result = grade_submission(found, path, only=only, include_hidden=not no_hidden,
                                   lang=lang)
@@ -385,6 +395,11 @@ def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
     except GraderError as error:
         click.echo(f"{label('cli.grader_problem', lang)}\n{error}", err=True)
         sys.exit(3)
+    except KeyboardInterrupt:  # the workers are closed by now; say so, not "Aborted!"
+        click.echo(label("cli.interrupted", lang), err=True)
+        sys.exit(128 + (signals[0] if signals else signal.SIGINT))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     text = render(result, fmt, color=output is None and sys.stdout.isatty())
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))

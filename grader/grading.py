@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from grader import __version__
 from grader.assignment import Assignment
 from grader.checks.plugin import GradingPlugin, run_checks
@@ -65,6 +67,8 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
             paths = [assignment.public_checks] + ([assignment.hidden_checks] if hidden else [])
             code, output = run_checks(paths, plugin, ini_file=GRADING_INI, rootdir=assignment.root,
                                       max_examples=assignment.max_examples)
+            if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: pytest stopped and said so
+                raise KeyboardInterrupt
             protections = worker.protections.to_dict()
             stats = worker.stats
         if plugin.unknown_only:
@@ -110,7 +114,6 @@ def _result(assignment: Assignment, checks: list[CheckResult], info: SubmissionI
             start: float, error: str | None = None, pending: float = 0) -> GradeResult:
     import hypothesis
     import numpy
-    import pytest
 
     return GradeResult(
         assignment=assignment.name,

@@ -173,3 +173,49 @@ def test_alternative_notebook_is_what_its_script_builds():
     committed = nbformat.read(SUBMISSIONS / "alternatives" / "notebook" / "day65.ipynb",
                               as_version=4)
     assert nbformat.writes(make_alt_notebook.build_notebook()) == nbformat.writes(committed)
+
+
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_ctrl_c_during_a_check_stops_it_at_once_with_exit_130():
+    """A student's Ctrl-C once the second worker trains: a short message (not pytest's
+    output, not "a problem in the grader"), exit 130, and no worker left running."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "check", "day65",
+                             str(ROOT / "solutions" / "day65"), "--lang", "en"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(_descendants(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # both workers started: the training has begun
+    time.sleep(2)
+    workers = _descendants(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert err.strip() == "interrupted: nothing was graded (run the same command again to grade)"
+    assert out == ""
+    assert workers and not [p for p in workers if _running(p)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # gone
+        return False

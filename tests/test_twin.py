@@ -217,6 +217,20 @@ def test_the_grader_waits_for_the_worker_even_when_its_own_training_fails(monkey
     assert submission.pending[0].waited  # the worker is not left mid-request
 
 
+def test_an_interrupt_does_not_wait_for_the_worker(monkeypatch):
+    """Ctrl-C while the grader trains its side: the run ends and closes its workers;
+    waiting for their digests first could take the whole training."""
+    submission = InProcess(student_functions())
+
+    def interrupted(method, args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(twin, "_answer_with", lambda guess: interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        twin.train_twinned(submission, GROUPS)
+    assert not submission.pending[0].waited
+
+
 # --- digests ---------------------------------------------------------------------------
 
 

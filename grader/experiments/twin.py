@@ -130,6 +130,7 @@ class TwinTraining:
         self.started()
         if self._start_error is not None:
             raise self._start_error
+        interrupted = False
         try:
             if guess is None:
                 guess = probe(submission, groups)
@@ -151,14 +152,19 @@ class TwinTraining:
                     mine.append(calls.digests(results, stack["keys"]))
                     for (key, position), result in zip(members, results, strict=True):
                         done[key][position] = result
+        except (KeyboardInterrupt, SystemExit):
+            # The run ends: its workers are closed (at once), not waited for, which
+            # could take the whole training.
+            interrupted = True
+            raise
         finally:
-            # also after an error: no worker may be left busy
-            self.started()
             replies = {}
-            for part, pending in ((self.early, self.pending), (self.late, late)):
-                reply = pending.result() if pending is not None else None
-                if type(reply) is list and len(reply) == len(part):  # untrusted data
-                    replies.update(zip(part, reply, strict=True))
+            if not interrupted:  # after an error too: no worker may be left busy
+                self.started()
+                for part, pending in ((self.early, self.pending), (self.late, late)):
+                    reply = pending.result() if pending is not None else None
+                    if type(reply) is list and len(reply) == len(part):  # untrusted data
+                        replies.update(zip(part, reply, strict=True))
         agreed = {key for i, ours in enumerate(mine) for key in _agreed(ours, replies.get(i))}
         again = {key: runs for key, runs in groups.items() if self.label[key] not in agreed}
         if again:
