@@ -9,7 +9,7 @@ import pytest
 
 from grader.playground.components import PLAYGROUND, PlaygroundComponents
 from grader.playground.config import TrainConfig
-from grader.playground.engine import ComponentError, train
+from grader.playground.engine import ComponentError, _row_groups, stack_groups, train
 from grader.playground.features import ALL_FEATURES
 
 SPIRAL = TrainConfig(dataset="spiral", features=ALL_FEATURES, hidden=(8,), epochs=20)
@@ -32,6 +32,41 @@ def test_configs_differing_in_rates_train_together_like_apart():
     for config, result in zip(configs, together, strict=True):
         assert result.config == config
         np.testing.assert_array_equal(result.curve, train([(config, 1)])[0].curve)
+
+
+class OneSettingPerCall(PlaygroundComponents):
+    """Rates as plain numbers, as a student's functions take them: one update call per
+    distinct setting of a stack."""
+
+    scalar_hyperparameters = True
+
+
+def test_a_stack_orders_its_runs_so_that_each_update_setting_is_one_slice():
+    settings = [("L2", 0.3, 0.01), (None, 1.0, 0.0), ("L1", 0.3, 0.003), (None, 0.3, 0.0)]
+    runs = [(with_(SPIRAL, epochs=4, activation=a, regularization=kind, learning_rate=lr,
+                   regularization_rate=rate), seed)
+            for seed in (0, 1) for kind, lr, rate in settings for a in ("relu", "tanh")]
+    (stack,) = stack_groups([config for config, _ in runs])
+    ordered = [runs[i][0] for i in stack]
+    groups = _row_groups([(c.learning_rate, c.regularization_rate, c.regularization)
+                          for c in ordered])
+    assert len(groups) == 4 and all(isinstance(rows, slice) for _, rows, _ in groups)
+    # and the order changes no number: each run as it trains alone
+    together = train(runs, components=OneSettingPerCall())
+    for run, result in zip(runs, together, strict=True):
+        alone = train([run], components=OneSettingPerCall())[0]
+        assert result.config == run[0] and result.seed == run[1]
+        np.testing.assert_array_equal(result.curve, alone.curve)
+        for a, b in zip(result.weights + result.biases, alone.weights + alone.biases,
+                        strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_rows_are_a_slice_when_they_are_one_range_and_indices_otherwise():
+    groups = _row_groups(["a", "a", "b", "a"])
+    assert [(v, n) for v, _, n in groups] == [("a", 3), ("b", 1)]
+    assert groups[0][1].tolist() == [0, 1, 3] and groups[1][1] == slice(2, 3)
+    assert _row_groups(["x"] * 3) == [("x", slice(None), 3)]
 
 
 def test_results_come_back_in_the_order_given_across_groups():

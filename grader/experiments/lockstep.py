@@ -17,7 +17,7 @@ import numpy as np
 from grader.playground import calls as student_calls
 from grader.playground.components import PLAYGROUND
 from grader.playground.config import TrainConfig
-from grader.playground.engine import ComponentError, RunResult, group_training
+from grader.playground.engine import ComponentError, RunResult, group_training, stack_order
 from grader.playground.rng import Seed
 from grader.worker.errors import StudentCodeError
 
@@ -128,7 +128,8 @@ def stack_runs(groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
         parts = frozenset((reference or {}).get(key, ()))
         for position, (config, _) in enumerate(runs):
             stacks.setdefault((parts, config.stack_key()), []).append((key, position))
-    return stacks
+    return {stack: sorted(members, key=lambda m: stack_order(groups[m[0]][m[1]][0]))
+            for stack, members in stacks.items()}
 
 
 def train_in_lockstep(

@@ -86,7 +86,7 @@ def stack_groups(configs: Sequence[TrainConfig]) -> list[list[int]]:
     groups: dict[tuple, list[int]] = {}
     for index, config in enumerate(configs):
         groups.setdefault(config.stack_key(), []).append(index)
-    return list(groups.values())
+    return [sorted(indices, key=lambda i: stack_order(configs[i])) for indices in groups.values()]
 
 
 def group_training(runs: Sequence[tuple[TrainConfig, Seed]], *, vectorized_rates: bool,
@@ -146,12 +146,29 @@ def _stack(arrays: Sequence[np.ndarray]) -> np.ndarray:
     return np.ascontiguousarray(np.stack(arrays))
 
 
-def _row_groups(values: Sequence) -> list[tuple[object, slice | np.ndarray]]:
-    """(value, rows) for each distinct value; all rows as a slice when there is one."""
+def stack_order(config: TrainConfig) -> tuple:
+    """How runs are ordered within a stack: by update setting, then activation. Each
+    update setting's runs are then one range of rows, taken and put back as a slice
+    (a view, a block copy) instead of gathered and scattered by index; runs train
+    independently of their neighbours, so the order changes no number."""
+    return (config.regularization or "", config.learning_rate, config.regularization_rate,
+            config.activation)
+
+
+def _row_groups(values: Sequence) -> list[tuple[object, slice | np.ndarray, int]]:
+    """(value, rows, count) for each distinct value; rows as a slice when they are one
+    range (all rows when there is one value), else as indices."""
     distinct = list(dict.fromkeys(values))
     if len(distinct) == 1:
-        return [(distinct[0], slice(None))]
-    return [(v, np.array([i for i, x in enumerate(values) if x == v])) for v in distinct]
+        return [(distinct[0], slice(None), len(values))]
+    groups = []
+    for v in distinct:
+        rows = [i for i, x in enumerate(values) if x == v]
+        if rows[-1] - rows[0] + 1 == len(rows):
+            groups.append((v, slice(rows[0], rows[-1] + 1), len(rows)))
+        else:
+            groups.append((v, np.array(rows), len(rows)))
+    return groups
 
 
 class _Split:
@@ -164,13 +181,13 @@ class _Split:
         self.bias_lr = lr.reshape(-1, 1)
         if vectorized_rates:  # the engine's own components take per-run rate arrays
             self.updates = [((lr[rows].reshape(-1, 1, 1), rate[rows].reshape(-1, 1, 1), kind),
-                             rows)
-                            for kind, rows in _row_groups([c.regularization for c in configs])]
+                             rows, count) for kind, rows, count in
+                            _row_groups([c.regularization for c in configs])]
         else:  # a student's functions take plain numbers: one call per distinct setting
             settings = [(c.learning_rate, c.regularization_rate, c.regularization)
                         for c in configs]
-            self.updates = [((float(a), float(b), kind), rows)
-                            for (a, b, kind), rows in _row_groups(settings)]
+            self.updates = [((float(a), float(b), kind), rows, count)
+                            for (a, b, kind), rows, count in _row_groups(settings)]
         l1 = np.array([c.regularization == "L1" for c in configs])
         self.l1_runs = l1.reshape(-1, 1, 1) if l1.any() else None
 
@@ -178,7 +195,7 @@ class _Split:
         if len(self.activations) == 1:  # every run: the array itself, no view to make
             return [("activation", (self.activations[0][0], z, derivative), slice(None))]
         return [("activation", (name, z[rows], derivative), rows)
-                for name, rows in self.activations]
+                for name, rows, _ in self.activations]
 
     def join_activation(self, z: np.ndarray, answers: list, derivative: bool):
         if len(answers) == 1:
@@ -188,8 +205,8 @@ class _Split:
                     _checked_array(der, z.shape, f"{name} derivative") if derivative else None)
         out = np.empty_like(z)
         der = np.empty_like(z) if derivative else None
-        for (name, rows), (o, d) in zip(self.activations, answers, strict=True):
-            shape = (len(rows), *z.shape[1:])
+        for (name, rows, count), (o, d) in zip(self.activations, answers, strict=True):
+            shape = (count, *z.shape[1:])
             out[rows] = _checked_array(o, shape, f"{name} output")
             if derivative:
                 der[rows] = _checked_array(d, shape, f"{name} derivative")
@@ -201,14 +218,14 @@ class _Split:
                      slice(None))]
         return [("regularized_update",
                  ([w[rows] for w in weights], [g[rows] for g in gradients], *setting), rows)
-                for setting, rows in self.updates]
+                for setting, rows, _ in self.updates]
 
     def join_update(self, weights: list[np.ndarray], answers: list) -> list[np.ndarray]:
         if len(answers) == 1:
             return _checked_weights(answers[0], [w.shape for w in weights])
         joined = [np.empty_like(w) for w in weights]
-        for (_, rows), new in zip(self.updates, answers, strict=True):
-            part = _checked_weights(new, [(len(rows), *w.shape[1:]) for w in weights])
+        for (_, rows, count), new in zip(self.updates, answers, strict=True):
+            part = _checked_weights(new, [(count, *w.shape[1:]) for w in weights])
             for target, layer in zip(joined, part, strict=True):
                 target[rows] = layer
         return joined
