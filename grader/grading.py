@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
-import pytest
-
 from grader import __version__
 from grader.assignment import Assignment
 from grader.checks.plugin import GradingPlugin, run_checks
@@ -67,8 +65,8 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
             paths = [assignment.public_checks] + ([assignment.hidden_checks] if hidden else [])
             code, output = run_checks(paths, plugin, ini_file=GRADING_INI, rootdir=assignment.root,
                                       max_examples=assignment.max_examples)
-            if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: pytest stopped and said so
-                raise KeyboardInterrupt
+            if plugin.interrupted:  # Ctrl-C: pytest stopped (its exit code also means
+                raise KeyboardInterrupt  # a collection error, so the plugin tells)
             protections = worker.protections.to_dict()
             stats = worker.stats
         if plugin.unknown_only:
@@ -114,6 +112,7 @@ def _result(assignment: Assignment, checks: list[CheckResult], info: SubmissionI
             start: float, error: str | None = None, pending: float = 0) -> GradeResult:
     import hypothesis
     import numpy
+    import pytest
 
     return GradeResult(
         assignment=assignment.name,

@@ -129,6 +129,7 @@ class GradingPlugin:
         self._finishers: list[Any] = []  # what start_early hooks left to be called at the end
         self.unknown_only: set[str] = set()
         self.all_names: list[str] = []
+        self.interrupted = False  # Ctrl-C (or SIGTERM made one) stopped the run
 
     # -- fixtures -------------------------------------------------------------
     def fixtures(self) -> types.ModuleType:
@@ -158,6 +159,10 @@ class GradingPlugin:
         return module
 
     # -- hooks ----------------------------------------------------------------
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo) -> None:
+        # pytest stops for collection errors with its own KeyboardInterrupt subclass
+        self.interrupted = not isinstance(excinfo.value, pytest.Session.Interrupted)
+
     def pytest_configure(self, config: pytest.Config) -> None:
         for line in MARKERS:
             config.addinivalue_line("markers", line)
