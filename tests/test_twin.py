@@ -23,7 +23,7 @@ from grader.playground.engine import RunResult
 from grader.playground.features import ALL_FEATURES
 from grader.submission import Requirement, stage_submission
 from grader.worker.client import Worker
-from grader.worker.errors import StudentCodeError, StudentException
+from grader.worker.errors import StudentCodeError, StudentException, StudentTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = TrainConfig(dataset="spiral", features=ALL_FEATURES, hidden=(8,), epochs=3,
@@ -36,6 +36,8 @@ GRID = {
     "batch 25": dataclasses.replace(BASE, batch_size=25),
 }
 GROUPS = {key: [(config, seed) for seed in (0, 1)] for key, config in GRID.items()}
+PROBE_CALLS = 2 * len({c.activation for c in GRID.values()}) + len(
+    {(c.learning_rate, c.regularization_rate, c.regularization) for c in GRID.values()})
 
 
 def student_functions(**changes):
@@ -134,7 +136,8 @@ def test_correct_functions_train_without_lockstep_and_give_its_results(monkeypat
     submission = InProcess(student_functions())
     got = twin.train_twinned(submission, GROUPS)
     assert again == []
-    assert submission.round_trips == 1  # the probe; the training crossed over once
+    # the probe, a call per function and update setting; the training crossed once
+    assert submission.round_trips == PROBE_CALLS
     assert submission.pending[0].waited
     want = lockstep(student_functions())
     assert all(same_results(got[key], want[key]) for key in GROUPS)
@@ -215,6 +218,31 @@ def test_the_grader_waits_for_the_worker_even_when_its_own_training_fails(monkey
     with pytest.raises(RuntimeError):
         twin.train_twinned(submission, GROUPS)
     assert submission.pending[0].waited  # the worker is not left mid-request
+
+
+def test_a_function_that_hangs_in_the_probe_fails_its_keys_without_training(monkeypatch):
+    """play --use-submission with a tanh that never returns: one call's time limit and
+    "tanh did not return", not a training that hangs until the worker's CPU limit."""
+    again = fell_back(monkeypatch)
+    hung = StudentTimeout("timeout", function="activations.tanh", seconds="10")
+
+    class Hanging(InProcess):
+        def call_many(self, requested):
+            if any(function == "tanh" for _, function, *_ in requested):
+                self.round_trips += 1
+                return [hung for _ in requested]
+            return super().call_many(requested)
+
+    submission = Hanging(student_functions())
+    got = twin.train_twinned(submission, GROUPS)
+    uses_tanh = {key for key, config in GRID.items() if config.activation == "tanh"}
+    assert uses_tanh and all(got[key] is hung for key in uses_tanh)
+    assert again == []
+    # the others trained as ever, without the tanh keys
+    want = lockstep(student_functions())
+    assert all(same_results(got[key], want[key]) for key in GROUPS if key not in uses_tanh)
+    assert [len(p.value) for p in submission.pending] == [len(twin.stack_runs(
+        {k: v for k, v in GROUPS.items() if k not in uses_tanh}))]
 
 
 def test_an_interrupt_does_not_wait_for_the_worker(monkeypatch):
@@ -307,7 +335,7 @@ def test_through_a_real_worker_the_solution_trains_in_a_few_round_trips(monkeypa
             trips = worker.stats.round_trips
             want = train_in_lockstep(proxy.call_many, GROUPS)
     assert again == []
-    assert trips < 10  # starting, importing, the probe, the training
+    assert trips < PROBE_CALLS + 9  # starting, importing, the probe, the training
     assert all(same_results(got[key], want[key]) for key in GROUPS)
 
 

@@ -7,7 +7,8 @@ differ in the last bits, and training is chaotic, so a wrong guess costs a
 lockstep retraining (correct, but slow). So the student's functions are first
 probed once, on arrays like those of a training (the update with the grid's
 own rates), and each gets the first candidate here that answers the probe with
-the same values. A guess only decides how fast the grading is: nothing is
+the same values (a call that loses the worker is remembered: its trainings
+would end the same way). A guess only decides how fast the grading is: nothing is
 trusted from it, the digests of both trainings are compared.
 """
 
@@ -19,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from grader.playground import components
+from grader.worker.errors import StudentCodeError, StudentCrash, StudentExit, StudentTimeout
 
 Function = Callable[..., np.ndarray]
+LOST_WORKER = (StudentTimeout, StudentCrash, StudentExit)  # the call ended its process
 
 
 def _naive_tanh(z):
@@ -111,11 +114,16 @@ def same(got: Any, want: np.ndarray) -> bool:
 
 
 class Guess:
-    """For each student function, the candidate that answered the probe like it."""
+    """For each student function, the candidate that answered the probe like it;
+    `lost`: the probe calls that lost the worker (a function that did not return, or
+    killed its process), by function name ("tanh") or update setting (lr, rate,
+    kind), with the error: a training with them would only end the same way."""
 
-    def __init__(self, activations: dict[str, Function], updates: dict[Any, Function]):
+    def __init__(self, activations: dict[str, Function], updates: dict[Any, Function],
+                 lost: dict[Any, StudentCodeError] | None = None):
         self.activations = activations
         self.updates = updates
+        self.lost = lost or {}
 
     def activation(self, name: str, z: np.ndarray, derivative: bool):
         """(output, derivative or None) for a layer's input z."""
@@ -133,9 +141,11 @@ class Guess:
 
 def probe(call_many: Callable[[list[tuple]], list[Any]], activations: Collection[str],
           settings: Collection[tuple[float, float, str | None]]) -> Guess:
-    """One round trip: the student's functions on probe inputs (the updates with each
-    (learning rate, rate, kind) the training uses), each matched with the first
-    candidate giving the same values everywhere (the first candidate when none does)."""
+    """The student's functions on probe inputs (the updates with each (learning rate,
+    rate, kind) the training uses), each matched with the first candidate giving the
+    same values everywhere (the first candidate when none does). A call each: a
+    function that hangs then costs one call's time limit, not the batch's, and is
+    named (Guess.lost)."""
     rng = np.random.default_rng(65)
     # Hidden-layer inputs of a training: mostly small, a few saturating.
     z = np.concatenate([rng.normal(0, 2, 1800), rng.uniform(-40, 40, 200)]).reshape(8, 25, 10)
@@ -144,7 +154,10 @@ def probe(call_many: Callable[[list[tuple]], list[Any]], activations: Collection
     calls = [("activations", name, (z,)) for name in names]
     settings = sorted(settings, key=str)
     calls += [(*UPDATE, (w, g, float(lr), float(rate), kind)) for lr, rate, kind in settings]
-    outcomes = call_many(calls)
+    outcomes = [call_many([c])[0] for c in calls]
+    lost = {key: outcome for key, outcome in zip(
+        [*names, *((float(lr), float(rate), kind) for lr, rate, kind in settings)], outcomes,
+        strict=True) if isinstance(outcome, LOST_WORKER)}
     with np.errstate(all="ignore"):
         chosen = {name: _first(CANDIDATES[name], [(got, (z,))])
                   for name, got in zip(names, outcomes, strict=False)}
@@ -152,7 +165,7 @@ def probe(call_many: Callable[[list[tuple]], list[Any]], activations: Collection
         updates = {kind: _first(UPDATES, [(got, (w, g, float(lr), float(rate), kind))
                                           for (lr, rate, k), got in answers if k == kind])
                    for kind in {kind for _, _, kind in settings}}
-    return Guess(chosen, updates)
+    return Guess(chosen, updates, lost)
 
 
 def _first(candidates: list[Function], answers: list[tuple[Any, tuple]]) -> Function:

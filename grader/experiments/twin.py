@@ -51,9 +51,27 @@ def train_twinned(
     eval_epochs: Collection[int] | None = None,
 ) -> dict[Hashable, list[RunResult] | BaseException]:
     """train_in_lockstep's results for these groups (every component the student's).
-    submission: a SubmissionProxy (call_many, train_ahead)."""
+    submission: a SubmissionProxy (call_many, train_ahead). A key whose functions
+    lost the worker in the probe (hung, or ended the process) gets that error
+    without training: it would hang or crash the same way, one time limit later."""
     guess = probe(submission, groups)  # first: the worker is busy once training
-    return TwinTraining(submission, groups, eval_epochs).results(submission, guess)
+    lost = {key: error for key, runs in groups.items()
+            if (error := _lost_by(guess, runs)) is not None}
+    rest = {key: runs for key, runs in groups.items() if key not in lost}
+    done = TwinTraining(submission, rest, eval_epochs).results(submission, guess) if rest else {}
+    return {key: lost[key] if key in lost else done[key] for key in groups}
+
+
+def _lost_by(guess: guesses.Guess, runs: Sequence[tuple[TrainConfig, Seed]]
+             ) -> BaseException | None:
+    """The first of the runs' functions whose probe call lost the worker, as its error."""
+    for config, _ in runs:
+        for name in (config.activation, f"{config.activation}_derivative",
+                     (config.learning_rate, config.regularization_rate,
+                      config.regularization)):
+            if name in guess.lost:
+                return guess.lost[name]
+    return None
 
 
 def probe(submission: Any, groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]]
