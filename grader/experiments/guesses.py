@@ -8,8 +8,8 @@ lockstep retraining (correct, but slow). So the student's functions are first
 probed once, on arrays like those of a training (the update with the grid's
 own rates), and each gets the first candidate here that answers the probe with
 the same values (a call that loses the worker is remembered: its trainings
-would end the same way). A guess only decides how fast the grading is: nothing is
-trusted from it, the digests of both trainings are compared.
+would end the same way). A guess only decides how fast the grading is: nothing
+is trusted from it, the digests of both trainings are compared.
 """
 
 from __future__ import annotations
