@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import pathlib
+import signal
 import sys
+import threading
 
 import click
 
@@ -108,6 +110,38 @@ def _lang(value: str | None) -> str:
     from grader.i18n import lang_from_env
 
     return value or lang_from_env()
+
+
+class _Stopping:
+    """Ctrl-C and SIGTERM (a scheduler, a cancelled CI job) raise KeyboardInterrupt, so
+    that a command stops with its workers closed and its outputs written. `event` is
+    set too: Python drops an exception raised while it runs a weakref callback or a
+    __del__ ("Exception ignored in ..."), and a run that checks the event still stops.
+    `exit_code` is the shell's 128 + signal number of the first signal."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signals: list[int] = []
+
+    def __enter__(self) -> _Stopping:
+        # A signal ignored on purpose stays ignored (`nohup`, a shell's background job)
+        self._previous = {sig: signal.signal(sig, self._stop)
+                          for sig in (signal.SIGINT, signal.SIGTERM)
+                          if signal.getsignal(sig) is not signal.SIG_IGN}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _stop(self, signum, frame):
+        self.signals.append(signum)
+        self.event.set()
+        raise KeyboardInterrupt
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signals[0] if self.signals else signal.SIGINT)
 
 
 def _usage(error: Exception, lang: str) -> click.UsageError:
@@ -366,8 +400,6 @@ def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
     Exit code: 0 all checks passed, 1 some did not, 2 usage or submission error,
     3 the grader could not grade, 130 interrupted (143: SIGTERM).
     """
-    import signal
-
     from grader.assignment import AssignmentError, find_assignment
     from grader.grading import GraderError, UnknownCheck, grade_submission
     from grader.i18n import label
@@ -380,16 +412,11 @@ def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
         raise _usage(error, lang) from None
     if output is not None and not output.absolute().parent.is_dir():  # before grading, not after
         raise click.UsageError(label("cli.no_output_folder", lang, path=output))
-    signals = []
-
-    def stop(signum, frame):  # a CI job cancelled: stop as on Ctrl-C, workers closed
-        signals.append(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
+    stopping = _Stopping()
     try:
-        result = grade_submission(found, path, only=only, include_hidden=not no_hidden,
-                                  lang=lang)
+        with stopping:
+            result = grade_submission(found, path, only=only, include_hidden=not no_hidden,
+                                      lang=lang)
     except UnknownCheck as error:
         raise _usage(error, lang) from None
     except GraderError as error:
@@ -397,9 +424,7 @@ def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
         sys.exit(3)
     except KeyboardInterrupt:  # the workers are closed by now; say so, not "Aborted!"
         click.echo(label("cli.interrupted", lang), err=True)
-        sys.exit(128 + (signals[0] if signals else signal.SIGINT))
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        sys.exit(stopping.exit_code)
     text = render(result, fmt, color=output is None and sys.stdout.isatty())
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
@@ -462,9 +487,6 @@ def grade(assignment, submissions, outdir, jobs, force, shard, ids_file, quiet, 
     Canvas bulk download. Exit code: 0 done, 3 some submissions hit a grader
     error, 130 interrupted (run the same command again to continue).
     """
-    import signal
-    import threading
-
     from grader.assignment import AssignmentError, find_assignment
     from grader.batch.idmap import MappingError, read_mapping
     from grader.batch.journal import JournalError
@@ -483,26 +505,16 @@ def grade(assignment, submissions, outdir, jobs, force, shard, ids_file, quiet, 
                                                                 else ""),
                         quiet=quiet, jobs=jobs)
 
-    stopping = threading.Event()
-
-    def stop(signum, frame):
-        # Ctrl-C, or a scheduler's SIGTERM: stop with the outputs written. The flag
-        # too, because an exception raised while Python runs a weakref callback or a
-        # __del__ is printed and dropped; the run then stops at its next check.
-        stopping.set()
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stopping = _Stopping()
     try:
-        report = grade_batch(found, submissions, outdir, jobs=jobs, force=force, shard=shard,
-                             mapping=mapping, events=progress, lang=_lang(lang),
-                             stop=stopping)
+        with stopping:
+            report = grade_batch(found, submissions, outdir, jobs=jobs, force=force,
+                                 shard=shard, mapping=mapping, events=progress,
+                                 lang=_lang(lang), stop=stopping.event)
     except (LayoutError, JournalError) as error:
         raise click.UsageError(str(error)) from None
     finally:
         progress.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     if not quiet:
         click.echo(report.summary, nl=False)
         click.echo(f"\nThis run: {report.graded_now} graded, {report.failed_now} grader "
