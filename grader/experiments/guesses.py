@@ -151,19 +151,18 @@ def probe(call_many: Callable[[list[tuple]], list[Any]], activations: Collection
     z = np.concatenate([rng.normal(0, 2, 1800), rng.uniform(-40, 40, 200)]).reshape(8, 25, 10)
     w, g = rng.normal(0, 0.5, 2000), rng.normal(0, 0.05, 2000)
     names = [n for a in sorted(activations) for n in (a, f"{a}_derivative")]
+    settings = sorted({(float(lr), float(rate), kind) for lr, rate, kind in settings}, key=str)
     calls = [("activations", name, (z,)) for name in names]
-    settings = sorted(settings, key=str)
-    calls += [(*UPDATE, (w, g, float(lr), float(rate), kind)) for lr, rate, kind in settings]
+    calls += [(*UPDATE, (w, g, *setting)) for setting in settings]
     outcomes = [call_many([c])[0] for c in calls]
-    lost = {key: outcome for key, outcome in zip(
-        [*names, *((float(lr), float(rate), kind) for lr, rate, kind in settings)], outcomes,
-        strict=True) if isinstance(outcome, LOST_WORKER)}
+    lost = {key: outcome for key, outcome in zip([*names, *settings], outcomes, strict=True)
+            if isinstance(outcome, LOST_WORKER)}
     with np.errstate(all="ignore"):
         chosen = {name: _first(CANDIDATES[name], [(got, (z,))])
                   for name, got in zip(names, outcomes, strict=False)}
         answers = list(zip(settings, outcomes[len(names):], strict=True))
-        updates = {kind: _first(UPDATES, [(got, (w, g, float(lr), float(rate), kind))
-                                          for (lr, rate, k), got in answers if k == kind])
+        updates = {kind: _first(UPDATES, [(got, (w, g, *setting))
+                                          for setting, got in answers if setting[2] == kind])
                    for kind in {kind for _, _, kind in settings}}
     return Guess(chosen, updates, lost)
 

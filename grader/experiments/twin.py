@@ -67,8 +67,7 @@ def _lost_by(guess: guesses.Guess, runs: Sequence[tuple[TrainConfig, Seed]]
     """The first of the runs' functions whose probe call lost the worker, as its error."""
     for config, _ in runs:
         for name in (config.activation, f"{config.activation}_derivative",
-                     (config.learning_rate, config.regularization_rate,
-                      config.regularization)):
+                     config.update_setting):
             if name in guess.lost:
                 return guess.lost[name]
     return None
@@ -79,8 +78,7 @@ def probe(submission: Any, groups: Mapping[Hashable, Sequence[tuple[TrainConfig,
     """The guesses for the student's functions in these groups' trainings."""
     configs = [config for runs in groups.values() for config, _ in runs]
     return guesses.probe(submission.call_many, {c.activation for c in configs},
-                         {(c.learning_rate, c.regularization_rate, c.regularization)
-                          for c in configs})
+                         {c.update_setting for c in configs})
 
 
 class TwinTraining:

@@ -66,6 +66,13 @@ class TrainConfig:
     def layer_sizes(self) -> tuple[int, ...]:
         return (len(self.features), *self.hidden, 1)
 
+    @property
+    def update_setting(self) -> tuple[float, float, str | None]:
+        """(learning rate, regularization rate, kind): the plain numbers a student's
+        regularized_update is called with, one call per distinct setting."""
+        return (float(self.learning_rate), float(self.regularization_rate),
+                self.regularization)
+
     def stack_key(self) -> tuple:
         """Settings that must be equal for runs to share one vectorized training
         (array shapes and the step schedule); activation, rates and

@@ -184,10 +184,7 @@ class _Split:
                              rows, count) for kind, rows, count in
                             _row_groups([c.regularization for c in configs])]
         else:  # a student's functions take plain numbers: one call per distinct setting
-            settings = [(c.learning_rate, c.regularization_rate, c.regularization)
-                        for c in configs]
-            self.updates = [((float(a), float(b), kind), rows, count)
-                            for (a, b, kind), rows, count in _row_groups(settings)]
+            self.updates = _row_groups([c.update_setting for c in configs])
         l1 = np.array([c.regularization == "L1" for c in configs])
         self.l1_runs = l1.reshape(-1, 1, 1) if l1.any() else None
 
