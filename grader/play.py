@@ -89,7 +89,7 @@ def run_sweep_with_submission(configs: list[TrainConfig], seeds: list[Seed], pat
     from pathlib import Path
 
     from grader.checks.proxy import SubmissionProxy
-    from grader.experiments.twin import train_twinned
+    from grader.experiments.verify import VerifiedTraining
     from grader.submission import Requirement, stage_submission
     from grader.worker.client import Worker
 
@@ -100,8 +100,13 @@ def run_sweep_with_submission(configs: list[TrainConfig], seeds: list[Seed], pat
                     hidden_paths=assignment.private_paths()) as worker:
             proxy = SubmissionProxy(worker, staged)
             groups = {i: [(config, seed) for seed in seeds] for i, config in enumerate(configs)}
-            with proxy.fast_lane():  # the worker trains too; only disagreements cross over
-                trained = train_twinned(proxy, groups)
+            # A second worker trains on its own; this one serves the verification.
+            training = VerifiedTraining([proxy.sibling()], groups)
+            try:
+                with proxy.fast_lane():
+                    trained = training.results(proxy)
+            finally:
+                training.close()
     results = []
     for i in range(len(configs)):
         if isinstance(trained[i], BaseException):

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from grader.submission import StagedSubmission
-from grader.worker.client import Call, Pending, Worker
+from grader.worker.client import Call, Worker
 from grader.worker.errors import (
     ImportFailed,
     MissingFunction,
@@ -93,10 +93,14 @@ class SubmissionProxy:
     def close(self) -> None:
         self._worker.close()
 
-    def train_ahead(self, stacks: list[dict], eval_epochs: list[int] | None) -> Pending:
-        """The worker's own training with the student's functions, started now; its
-        digests come with .result() (grader/experiments/twin.py)."""
-        return self._worker.train_ahead(stacks, eval_epochs)
+    def trajectory(self, spec: dict, seconds: float) -> tuple[object, dict | None]:
+        """The worker's own training of spec's runs (Worker.trajectory): the states
+        it reports, or None and why (grader/experiments/verify.py)."""
+        return self._worker.trajectory(spec, seconds)
+
+    @property
+    def call_timeout(self) -> float:
+        return self._worker.limits.call_timeout
 
 
 class ModuleProxy:

@@ -100,24 +100,6 @@ class StudentCalls:
         return [student_calls.minibatches_call(n_samples, batch_size)], assemble
 
 
-class _Training:
-    """One stacked group: runs of several keys that train in the same arrays."""
-
-    def __init__(self, members: list[tuple[Hashable, int]], training, translator) -> None:
-        self.members = members  # row -> (key, position among the key's runs)
-        self.training = training
-        self.translator = translator
-        self.requests: list[tuple] = []
-        self.all_keys = frozenset(key for key, _ in members)  # asked every step: once
-
-    def keys(self, rows=slice(None)) -> frozenset[Hashable]:
-        if isinstance(rows, slice) and rows == slice(None):
-            return self.all_keys
-        picked = self.members[rows] if isinstance(rows, slice) else [
-            self.members[r] for r in rows]
-        return frozenset(key for key, _ in picked)
-
-
 def stack_runs(groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
                reference: Mapping[Hashable, Collection[str]] | None = None,
                ) -> dict[tuple, list[tuple[Hashable, int]]]:
@@ -148,55 +130,76 @@ def train_in_lockstep(
     Updates are speculated (engine._Network), which changes nothing but the
     number of round trips; eval_epochs as for engine.group_training."""
     stacks = stack_runs(groups, reference)
-    trainings = [
-        _Training(members, group_training([groups[k][p] for k, p in members],
-                                          vectorized_rates=False, speculate=True,
-                                          eval_epochs=eval_epochs), StudentCalls(parts))
-        for (parts, _), members in stacks.items()]
+    members = list(stacks.values())
+    served = serve_together(call_many, [
+        (group_training([groups[k][p] for k, p in rows], vectorized_rates=False,
+                        speculate=True, eval_epochs=eval_epochs), len(rows), StudentCalls(parts))
+        for (parts, _), rows in stacks.items()])
     done: dict[Hashable, list[RunResult | None] | BaseException] = {
         key: [None] * len(runs) for key, runs in groups.items()}
-    active = [t for t in trainings if _advance(t, None, done)]
-    while active:
-        calls: Calls = []
-        plans = []
-        for t in active:
-            for method, args, rows in t.requests:
-                batch, assemble = t.translator.translate(method, args)
-                plans.append((t, method, args, rows, len(calls), len(batch), assemble))
-                calls += batch
-        outcomes = call_many(calls) if calls else []
-        answers: dict[int, list] = {id(t): [] for t in active}
-        for t, method, args, rows, start, n, assemble in plans:
-            try:
-                answer = assemble(outcomes[start:start + n])
-            except (StudentCodeError, ComponentError) as error:
-                _fail(t.keys(rows), error, done)
-                answer = t.translator.fallback(method, args)
-            answers[id(t)].append(answer)
-        active = [t for t in active if _advance(t, answers[id(t)], done)]
+    for rows, (results, errors) in zip(members, served, strict=True):
+        for row in sorted(errors):  # the first error of a key is the one reported
+            key = rows[row][0]
+            if not isinstance(done[key], BaseException):
+                done[key] = errors[row]
+        for (key, position), result in zip(rows, results or [], strict=True):
+            if not isinstance(done[key], BaseException):
+                done[key][position] = result
     return {key: value if isinstance(value, BaseException) else list(value)
             for key, value in done.items()}
 
 
-def _fail(keys, error: BaseException, done) -> None:
-    for key in keys:
-        if not isinstance(done[key], BaseException):
-            done[key] = error  # the first error of a key is the one reported
+def serve_together(call_many: Callable[[Calls], list[Any]],
+                   trainings: Sequence[tuple[Any, int, StudentCalls]]
+                   ) -> list[tuple[Any, dict[int, BaseException]]]:
+    """Drive engine trainings (generator, its number of rows, its translator) at once:
+    each round, the calls of every training still going cross in one round trip.
+    Returns per training (its value, or None when it stopped on an error of its
+    own, such as refused batches; {row: the first error of that row}). A row whose
+    call failed gets the reference's answer, so that the rest of its training goes on."""
+    out: list[tuple[Any, dict[int, BaseException]]] = [(None, {}) for _ in trainings]
+    requests: dict[int, list] = {}
+
+    def advance(i: int, answers: list | None) -> None:
+        training, n_rows, _ = trainings[i]
+        try:
+            requests[i] = next(training) if answers is None else training.send(answers)
+        except StopIteration as finished:
+            out[i] = (finished.value, out[i][1])
+            del requests[i]
+        except ComponentError as error:  # the engine's own checks (e.g. of the batches)
+            for row in range(n_rows):
+                out[i][1].setdefault(row, error)
+            requests.pop(i, None)
+
+    # Interleaved generators would undo each other's errstate: one for all of them
+    # (the engine detects divergence, it does not warn about it).
+    with np.errstate(all="ignore"):
+        _serve_rounds(call_many, trainings, out, requests, advance)
+    return out
 
 
-def _advance(t: _Training, answers: list | None, done) -> bool:
-    """Send the answers; True while the training goes on and still matters."""
-    if all(isinstance(done[key], BaseException) for key in t.all_keys):
-        t.training.close()  # every key of it already failed
-        return False
-    try:
-        t.requests = next(t.training) if answers is None else t.training.send(answers)
-    except StopIteration as finished:
-        for (key, position), result in zip(t.members, finished.value, strict=True):
-            if not isinstance(done[key], BaseException):
-                done[key][position] = result
-        return False
-    except ComponentError as error:  # the engine's own checks (e.g. of the batches)
-        _fail(t.all_keys, error, done)
-        return False
-    return True
+def _serve_rounds(call_many, trainings, out, requests, advance) -> None:
+    for i in range(len(trainings)):
+        advance(i, None)
+    while requests:
+        calls: Calls = []
+        plans = []
+        for i, asked in requests.items():
+            for method, args, rows in asked:
+                batch, assemble = trainings[i][2].translate(method, args)
+                plans.append((i, method, args, rows, len(calls), len(batch), assemble))
+                calls += batch
+        outcomes = call_many(calls) if calls else []
+        answers: dict[int, list] = {i: [] for i in requests}
+        for i, method, args, rows, start, n, assemble in plans:
+            try:
+                answer = assemble(outcomes[start:start + n])
+            except (StudentCodeError, ComponentError) as error:
+                failed = out[i][1]
+                for row in range(trainings[i][1])[rows] if isinstance(rows, slice) else rows:
+                    failed.setdefault(int(row), error)
+                answer = StudentCalls.fallback(method, args)
+            answers[i].append(answer)
+        for i in list(requests):
+            advance(i, answers[i])

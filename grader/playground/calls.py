@@ -1,9 +1,9 @@
-"""A training's calls to a student's functions, and digests of its results.
+"""A training's calls to a student's functions, and the worker's trajectories.
 
 The engine asks for components (engine.Request); a student's functions are
 called for them as defined here, whether the call crosses to the worker
-(grader/experiments/lockstep.py) or the worker trains on its own and only
-digests come back (grader/experiments/twin.py, worker/server.py). This file
+(grader/experiments/lockstep.py, verify.py) or the worker trains on its own
+and reports its states (record_trajectory, run by worker/server.py). This file
 therefore runs in the grader and, copied with the rest of grader.playground,
 inside the student's worker: it imports only numpy, the standard library and
 grader.playground.
@@ -11,15 +11,16 @@ grader.playground.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
 
 from grader.playground.components import PLAYGROUND
 from grader.playground.config import TrainConfig
-from grader.playground.engine import ComponentError, RunResult, Training, group_training
+from grader.playground.engine import ComponentError
+from grader.playground.problem import make_problem
+from grader.playground.trajectories import trajectory_training
 
 Call = tuple  # (module, function, args)
 
@@ -73,21 +74,31 @@ def batches_list(value: Any) -> list:
 
 
 class Failed(Exception):
-    """A student's function raised (inside the worker: the digest of its rows fails)."""
+    """A student's function raised (inside the worker: its rows' trajectories stop)."""
 
 
-def answer_with(call: Callable[[str, str, tuple], Any]):
+def answer_with(call: Callable[[str, str, tuple], Any], reference: Collection[str] = ()):
     """The engine's answers from a student's functions, `call(module, function, args)`
-    (raising Failed), checked as lockstep checks what comes back from the worker."""
+    (raising Failed), checked as lockstep checks what comes back from the worker;
+    the components named in `reference` (lockstep.COMPONENTS) are the engine's own."""
 
     def answer(method: str, args: tuple) -> Any:
         if method == "activation":
             name, z, derivative = args
+            if {"activation", "activation_derivative"} <= reference:
+                return PLAYGROUND.activation(name, z, derivative)
+            own_out, own_der = (PLAYGROUND.activation(name, z, derivative)
+                                if reference else (None, None))
             # A copy per call, as across the worker: a function that changes its
             # input in place must not change what the next call gets.
-            got = [float_array(call(module, function, (z.copy(),)), z.shape, function)
-                   for module, function, _ in activation_calls(name, z, derivative)]
+            got = [own if part in reference else
+                   float_array(call(module, function, (z.copy(),)), z.shape, function)
+                   for (module, function, _), part, own in zip(
+                       activation_calls(name, z, derivative),
+                       ("activation", "activation_derivative"), (own_out, own_der), strict=False)]
             return got[0], got[1] if derivative else None
+        if method in reference:
+            return getattr(PLAYGROUND, method)(*args)
         if method == "regularized_update":
             module, function, call_args = update_call(*args)
             return layers(float_array(call(module, function, call_args), call_args[0].shape,
@@ -98,12 +109,34 @@ def answer_with(call: Callable[[str, str, tuple], Any]):
     return answer
 
 
-def train_with(training: Training, answer, n_runs: int) -> tuple[list[RunResult], set[int]]:
-    """Run a group's training of n_runs with answer(method, args) for every request.
-    A request that fails (Failed, ComponentError) is answered by the engine's
-    reference instead, so that the other runs go on; the positions of its runs
-    come back."""
-    failed: set[int] = set()
+def record_trajectory(spec: dict, call: Callable[[str, str, tuple], Any],
+                      problems: dict | None = None) -> dict:
+    """The worker's side of a verified training (grader/experiments/verify.py): train
+    spec's runs, {"runs": [[config dict, seed], ...], "reference": [component, ...],
+    "start": states or None, "first_epoch": e, "epochs": n}, with the student's
+    functions, `call`, here, from boundary e for n epochs, and return every boundary's
+    state, {"states": (n + 1, runs, size) array, "reached": [k per run]}: run r's
+    states[:reached[r]] are its training's, a later one followed a failure of the
+    student's function (the rows then went on with the engine's own answers, so that
+    the other runs train on). {"states": None} when the batches were refused.
+    problems: a cache of the runs' problems, kept between the blocks of a training."""
+    runs = [(TrainConfig.from_dict(config), seed) for config, seed in spec["runs"]]
+    reference = frozenset(spec.get("reference", ()))
+    answer = answer_with(call, reference)
+    epochs_done = [0]
+    cache = {} if problems is None else problems
+    made = [cache.get((repr(config), repr(seed))) for config, seed in runs]
+    if None in made:
+        made = [make_problem(config, seed) for config, seed in runs]
+        cache.clear()  # one training's at a time
+        cache.update({(repr(config), repr(seed)): p
+                      for (config, seed), p in zip(runs, made, strict=True)})
+    epochs = int(spec["epochs"])
+    training = trajectory_training(runs, start=spec.get("start"),
+                                   first_epoch=int(spec.get("first_epoch", 0)), epochs=epochs,
+                                   progress=lambda done: epochs_done.__setitem__(0, done),
+                                   problems=made)
+    reached = [epochs + 1] * len(runs)
     requests = next(training)
     while True:
         answers = []
@@ -111,48 +144,13 @@ def train_with(training: Training, answer, n_runs: int) -> tuple[list[RunResult]
             try:
                 value = answer(method, args)
             except (Failed, ComponentError):
-                failed.update(range(n_runs)[rows] if isinstance(rows, slice)
-                              else (int(r) for r in rows))
+                for r in range(len(runs))[rows] if isinstance(rows, slice) else rows:
+                    reached[int(r)] = min(reached[int(r)], epochs_done[0] + 1)
                 value = getattr(PLAYGROUND, method)(*args)
             answers.append(value)
         try:
             requests = training.send(answers)
         except StopIteration as finished:
-            return finished.value, failed
-
-
-def digests(results: list[RunResult], labels: list[int], failed: set[int] = frozenset()
-            ) -> dict[int, str | None]:
-    """One digest per key (labels: the key of each run) of its runs' results, in
-    order: curves, divergence, final weights and biases; None for a key with a run
-    whose training hit a failure. Equal digests: the same numbers (-0.0 as 0.0)."""
-    hashes: dict[int, Any] = {}
-    for position, (label, result) in enumerate(zip(labels, results, strict=True)):
-        h = hashes.setdefault(label, hashlib.blake2b(digest_size=16))
-        if h is None or position in failed:
-            hashes[label] = None
-            continue
-        h.update(str(result.diverged_at).encode())
-        for array in (result.curve, *result.weights, *result.biases):
-            h.update(str(array.shape).encode())
-            h.update(np.add(array, 0.0, dtype=np.float64))
-    return {label: None if h is None else h.hexdigest() for label, h in hashes.items()}
-
-
-def digest_stacks(stacks: list[dict], eval_epochs: list[int] | None,
-                  call: Callable[[str, str, tuple], Any]) -> list[dict[str, str | None]]:
-    """The worker's side of a twin training (grader/experiments/twin.py): train each
-    stack {"runs": [[config dict, seed], ...], "keys": [key of each run]} with the
-    student's functions, `call`, and digest its results per key (as a string)."""
-    answer = answer_with(call)
-    out = []
-    for stack in stacks:
-        runs = [(TrainConfig.from_dict(config), seed) for config, seed in stack["runs"]]
-        training = group_training(runs, vectorized_rates=False, eval_epochs=eval_epochs)
-        try:
-            results, failed = train_with(training, answer, len(runs))
+            return {"states": finished.value, "reached": reached}
         except ComponentError:  # the engine's own check refused an answer (the batches)
-            out.append({})
-            continue
-        out.append({str(k): v for k, v in digests(results, stack["keys"], failed).items()})
-    return out
+            return {"states": None, "reached": [1] * len(runs)}

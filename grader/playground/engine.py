@@ -237,9 +237,9 @@ class _Network:
     assumption unless it is bit for bit the same, in which case the work done
     with it is repeated. So the training is exactly the student's either way."""
 
-    def __init__(self, weights, biases, split: _Split, speculate: bool) -> None:
+    def __init__(self, weights, biases, split: _Split, speculate: bool, dead=None) -> None:
         self.weights, self.biases, self.split = weights, biases, split
-        self.dead = [np.zeros(w.shape, dtype=bool) for w in weights]
+        self.dead = [np.zeros(w.shape, dtype=bool) for w in weights] if dead is None else dead
         self.speculate = speculate
         self.pending = None  # (update requests, weights and dead links before, assumed)
 
@@ -294,17 +294,10 @@ class _Network:
 def _group_training(configs, problems, vectorized_rates, progress, speculate=False,
                     eval_epochs=None) -> Training:
     first = configs[0]
-    n_runs, n_layers = len(configs), len(first.layer_sizes) - 1
+    n_runs = len(configs)
     split = _Split(configs, vectorized_rates)
-    # Weights are kept transposed, (runs, n_in, n_out), so that every matmul reads
-    # contiguous memory; the update is elementwise and does not care.
-    net = _Network([_stack([p.weights[layer].T for p in problems]) for layer in range(n_layers)],
-                   [_stack([p.biases[layer] for p in problems]) for layer in range(n_layers)],
-                   split, speculate)
-    x_train = _stack([p.x_train for p in problems])
-    y_train = _stack([p.y_train for p in problems])[:, :, None]
-    x_eval = np.concatenate([x_train, _stack([p.x_test for p in problems])], axis=1)
-    y_eval = np.concatenate([y_train, _stack([p.y_test for p in problems])[:, :, None]], axis=1)
+    net = _Network(*initial_parameters(problems), split, speculate)
+    x_train, y_train, x_eval, y_eval = _data(problems)
     n_train = x_train.shape[1]
 
     (batches,) = yield [("minibatches", (n_train, first.batch_size), slice(None))]
@@ -316,26 +309,7 @@ def _group_training(configs, problems, vectorized_rates, progress, speculate=Fal
 
     with np.errstate(all="ignore"):  # divergence is detected and reported, not warned about
         for epoch in range(first.epochs):
-            for x, y, count in batch_data:
-                inputs, derivatives, out = yield from net.forward(x, True)
-                grad_w, grad_b = _gradients(net.weights, inputs, derivatives, out, y)
-                if carry is not None:
-                    grad_w = [g + c for g, c in zip(grad_w, carry[0], strict=True)]
-                    grad_b = [g + c for g, c in zip(grad_b, carry[1], strict=True)]
-                    count += carry[2]
-                    carry = None
-                if count < first.batch_size:
-                    # Leftover quirk: (i + 1) % batch_size never hit, so these
-                    # gradients wait for the first update of the next epoch.
-                    carry = (grad_w, grad_b, count)
-                    continue
-                if count != 1:  # dividing by 1 changes nothing: skip the array operations
-                    grad_w = [g / count for g in grad_w]
-                    grad_b = [g / count for g in grad_b]
-                yield from net.update(grad_w)
-                # Biases are never regularized.
-                net.biases = [b - split.bias_lr * g for b, g in zip(net.biases, grad_b,
-                                                                    strict=True)]
+            carry = yield from _epoch(net, batch_data, first.batch_size, carry)
             if eval_epochs is None or epoch in eval_epochs or epoch == first.epochs - 1:
                 _, _, out = yield from net.forward(x_eval, False)
                 curve[:, epoch] = _losses(out, y_eval, n_train)
@@ -355,6 +329,49 @@ def _group_training(configs, problems, vectorized_rates, progress, speculate=Fal
         )
         for r in range(n_runs)
     ]
+
+
+def initial_parameters(problems) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The runs' initial weights and biases, stacked. Weights are kept transposed,
+    (runs, n_in, n_out), so that every matmul reads contiguous memory; the update is
+    elementwise and does not care."""
+    n_layers = len(problems[0].weights)
+    return ([_stack([p.weights[layer].T for p in problems]) for layer in range(n_layers)],
+            [_stack([p.biases[layer] for p in problems]) for layer in range(n_layers)])
+
+
+def _data(problems):
+    """(x_train, y_train, x_eval, y_eval) stacked over runs; eval = train, then test."""
+    x_train = _stack([p.x_train for p in problems])
+    y_train = _stack([p.y_train for p in problems])[:, :, None]
+    x_eval = np.concatenate([x_train, _stack([p.x_test for p in problems])], axis=1)
+    y_eval = np.concatenate([y_train, _stack([p.y_test for p in problems])[:, :, None]], axis=1)
+    return x_train, y_train, x_eval, y_eval
+
+
+def _epoch(net: _Network, steps, batch_size: int, carry):
+    """One epoch's steps, (x, y, count) each; returns the carry it leaves (or None)."""
+    for x, y, count in steps:
+        inputs, derivatives, out = yield from net.forward(x, True)
+        grad_w, grad_b = _gradients(net.weights, inputs, derivatives, out, y)
+        if carry is not None:
+            grad_w = [g + c for g, c in zip(grad_w, carry[0], strict=True)]
+            grad_b = [g + c for g, c in zip(grad_b, carry[1], strict=True)]
+            count += carry[2]
+            carry = None
+        if count < batch_size:
+            # Leftover quirk: (i + 1) % batch_size never hit, so these
+            # gradients wait for the first update of the next epoch.
+            carry = (grad_w, grad_b, count)
+            continue
+        if count != 1:  # dividing by 1 changes nothing: skip the array operations
+            grad_w = [g / count for g in grad_w]
+            grad_b = [g / count for g in grad_b]
+        yield from net.update(grad_w)
+        # Biases are never regularized.
+        net.biases = [b - net.split.bias_lr * g for b, g in zip(net.biases, grad_b,
+                                                                strict=True)]
+    return carry
 
 
 def _forward(weights, biases, x, split: _Split, derivative: bool, extra=()):
@@ -422,7 +439,8 @@ def _checked_batches(batches, n_train: int) -> list[np.ndarray]:
         if idx.min() < 0 or idx.max() >= n_train:
             raise ComponentError(f"minibatches returned an index outside 0..{n_train - 1}")
         checked.append(idx)
-    if sum(len(b) for b in checked) != n_train:
+    every = np.concatenate(checked) if checked else np.zeros(0, dtype=np.int64)
+    if len(every) != n_train or (np.bincount(every, minlength=n_train) != 1).any():
         raise ComponentError(f"minibatches must cover each of the {n_train} points once")
     return checked
 

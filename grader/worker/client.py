@@ -99,31 +99,6 @@ class _Lane:
         self.area.close()
 
 
-class Pending:
-    """A request sent by Worker.train_ahead; result() waits for its reply."""
-
-    def __init__(self, steps: Iterator[None] | None, worker: Worker | None = None) -> None:
-        self._steps = steps
-        self._worker = worker
-        self._value: object = None
-
-    def result(self) -> object:
-        """The op's value; None when it failed or the worker was lost (it is then
-        restarted by the next call)."""
-        if self._steps is not None:
-            steps, self._steps = self._steps, None
-            if self._worker is not None:
-                self._worker._busy = None
-            try:
-                next(steps)
-            except StopIteration as received:
-                (result,) = received.value["results"]
-                self._value = result.get("ok")
-            except Lost:
-                pass
-        return self._value
-
-
 @dataclass
 class _Session:
     sandboxed: sandbox.Sandboxed
@@ -193,7 +168,6 @@ class Worker:
         self._unprivileged = True  # run as nobody where possible; off if that cannot start
         self._closed = False
         self._lane_wanted = 0  # depth of `with worker.fast_lane()` blocks
-        self._busy: Pending | None = None  # a train_ahead not waited for yet
         self.last_stdout = ""  # what the student's code printed in the last round trip
 
     # --- public ---------------------------------------------------------------------------
@@ -237,27 +211,28 @@ class Worker:
         return Worker(self.staged_dir, self.modules, limits=limits,
                       hidden_paths=self.hidden_paths, python=self.python)
 
-    def train_ahead(self, stacks: list[dict], eval_epochs: list[int] | None) -> Pending:
-        """Start the worker's own training of `stacks` with the student's functions
-        (server.py's "train" op) and return at once, so that the grader trains its
-        side meanwhile; Pending.result() waits for the digests. Nothing else may use
-        the worker before that."""
-        self._close_lane()  # "train" goes over the socket
+    def trajectory(self, spec: dict, seconds: float) -> tuple[object, dict | None]:
+        """The worker's own training of spec's runs with the student's functions
+        (server.py's "trajectory" op), waited for at most `seconds`: (its value,
+        None), or (None, why there is none: a reason.* message {code, params})."""
+        self._close_lane()  # the op goes over the socket
         try:
             self._ensure_session()
-        except (BudgetExhausted, WorkerStartError):  # then no digests: lockstep says why
-            return Pending(None)
-        seconds, how, shown = self._allowance(float("inf"))  # the check's time, the budget
-        if self._res.session is None or seconds <= 0:
-            return Pending(None)
-        steps = self._exchange_steps({"op": "train", "stacks": stacks,
-                                      "eval_epochs": eval_epochs}, 1, seconds, how, shown)
+        except BudgetExhausted:
+            return None, outcomes.import_reason_for_loss(
+                Lost("budget", seconds=self.limits.submission_budget), self.limits)
+        except WorkerStartError as exc:
+            return None, {"code": "reason.protocol", "params": {"detail": str(exc)[:300]}}
+        if self._res.session is None:  # no module imported: the calls say why
+            return None, {"code": "reason.protocol", "params": {"detail": "no worker"}}
         try:
-            next(steps)
-        except Lost:
-            return Pending(None)
-        self._busy = Pending(steps, self)
-        return self._busy
+            reply = self._exchange({"op": "trajectory", **spec}, 1, seconds, "timeout")
+        except Lost as lost:
+            return None, outcomes.import_reason_for_loss(lost, self.limits)
+        (result,) = reply["results"]
+        if "error" in result:
+            return None, outcomes.import_reason_for_report(result["error"], "", self.limits)
+        return result["ok"], None
 
     @contextmanager
     def deadline(self, seconds: float) -> Iterator[None]:
@@ -436,7 +411,7 @@ class Worker:
         for name in ("server.py", "protocol.py", "lane.py"):
             shutil.copyfile(_HERE / name, root / "runtime" / name)
             os.chmod(root / "runtime" / name, 0o644)
-        # The training engine, for the "train" op: the grader's own code, as a package
+        # The training engine, for the "trajectory" op: the grader's own code, as a package
         # grader.playground (with an empty grader/__init__.py: nothing else of hwgrade).
         engine = root / "runtime" / "grader" / "playground"
         engine.mkdir(parents=True, mode=0o755)
@@ -490,12 +465,7 @@ class Worker:
 
     # --- round trips ----------------------------------------------------------------------
 
-    def _check_idle(self) -> None:
-        if self._busy is not None:  # its reply would be read as another request's
-            raise RuntimeError("the worker is still training: wait for Pending.result()")
-
     def _run(self, calls: list[Call]) -> list[Outcome]:
-        self._check_idle()
         seconds, how, shown = self._allowance(len(calls))
         if seconds <= 0:  # nothing left: do not even send
             lost = Lost(how, seconds=shown)
@@ -551,7 +521,6 @@ class Worker:
         sent, and returns the checked reply (raising Lost) when resumed."""
         session = self._res.session
         assert session is not None
-        self._check_idle()
         request["id"] = rid = session.next_id
         session.next_id += 1
         limits = self.limits.protocol_limits()

@@ -132,5 +132,9 @@ class BudgetExhausted(StudentCodeError):
     """The wall-clock budget of the whole submission is used up."""
 
 
+class Unverified(StudentCodeError):
+    """The training the student's process reported did not verify (experiments/verify.py)."""
+
+
 class WorkerStartError(RuntimeError):
     """The worker could not be started: a problem of the grader or its machine."""

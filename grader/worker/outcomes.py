@@ -143,7 +143,9 @@ def for_report(report: dict, call: Call, limits: WorkerLimits) -> StudentCodeErr
 
 
 def import_reason_for_loss(lost: Lost, limits: WorkerLimits) -> dict[str, object]:
-    if lost.how == "timeout":
+    if lost.how == "budget":
+        return {"code": "reason.budget", "params": {"seconds": secs(limits.submission_budget)}}
+    if lost.how in ("timeout", "check_time"):
         return {"code": "reason.timeout", "params": {"seconds": secs(lost.info["seconds"])}}
     if lost.how == "protocol":
         return {"code": "reason.protocol", "params": {"detail": lost.info["detail"]}}

@@ -2,7 +2,7 @@
 
 Runs INSIDE the student process, from a private runtime directory that holds a
 copy of this file, protocol.py, lane.py and the training engine (grader/playground,
-for "train"); it imports only the standard library, numpy and those. Launched as
+for "trajectory"); it imports only the standard library, numpy and those. Launched as
 
     python -s -S server.py --fd N [--lane FD --doorbell FD] --staged DIR --pkgs DIR
                            --work DIR --limits JSON
@@ -16,9 +16,11 @@ into the empty working directory; then it says "ready" and serves requests:
     {"op": "call", "id": n, "calls": [{"module", "function", "args", "kwargs"}]}
     {"op": "lane", "id": n}                      -> reply, then calls through the
                                                     shared-memory lane (lane.py) until END
-    {"op": "train", "id": n, "stacks": [...], "eval_epochs": [...] or None}
-        -> one result: per stack {key: digest or None} of the results of a training
-           with the student's functions run here (grader/experiments/twin.py)
+    {"op": "trajectory", "id": n, "runs": [...], "reference": [...]}
+        -> one result: the states at every epoch boundary of a training of the runs
+           with the student's functions, run here (grader/playground/calls.py); the
+           grader recomputes every transition before it believes any of them
+           (grader/experiments/verify.py)
     {"op": "bye"}                                -> exit
 
 Each result is {"ok": value} or {"error": {"kind", "type", "message", "frames",
@@ -90,7 +92,7 @@ def _bootstrap(args):
     if args["lane"] is not None:
         import lane  # noqa: F401  (likewise)
     if os.path.isdir(os.path.join(runtime, "grader")):
-        # the engine's copy, for "train" (likewise: a submission's grader.py must not shadow it)
+        # the engine's copy, for "trajectory" (likewise: no grader.py of a submission shadows it)
         import grader.playground.calls  # noqa: F401
 
     failed = _apply_limits(args["limits"].get("rlimits", {}))
@@ -236,10 +238,10 @@ def _invoke(module_name, function_name, args, kwargs, staged, modules):
         return "error", _report(exc, staged)
 
 
-def _train(request, staged, modules):
-    """Train the grader's stacks of runs with the student's functions, here, with no
-    round trip per step; only a digest per key of the results goes back, for the
-    grader to compare with its own training's (it never takes a number from here)."""
+def _trajectory(request, staged, modules, problems):
+    """Train the grader's stack of runs with the student's functions, here, with no
+    round trip per step; the states at every epoch boundary go back, for the grader
+    to recompute and compare (it takes no number from here unverified)."""
     try:
         import warnings
 
@@ -268,7 +270,7 @@ def _train(request, staged, modules):
                 _restore_builtins()
                 raise calls.Failed from None
 
-        return {"ok": calls.digest_stacks(request["stacks"], request["eval_epochs"], call)}
+        return {"ok": calls.record_trajectory(request, call, problems)}
     except BaseException as exc:
         _restore_builtins()
         return {"error": _report(exc, staged)}
@@ -341,6 +343,7 @@ def serve(sock, staged, kept, limits, lane_area=None, doorbell=None):
     import protocol
 
     modules = {}
+    problems = {}  # the training's data, kept between its blocks
     me = os.getpid()
     while True:
         try:
@@ -352,8 +355,8 @@ def serve(sock, staged, kept, limits, lane_area=None, doorbell=None):
             results = [_import(name, staged, modules) for name in request["modules"]]
         elif op == "call":
             results = [_call(spec, staged, modules) for spec in request["calls"]]
-        elif op == "train":
-            results = [_train(request, staged, modules)]
+        elif op == "trajectory":
+            results = [_trajectory(request, staged, modules, problems)]
             _restore_builtins()
         elif op == "lane" and lane_area is not None:
             import lane

@@ -1,9 +1,10 @@
 """Exercises 5-8 of the handout, trained by the grader's engine with your functions.
 
 Your activations, regularized_update and minibatches are plugged into the
-engine (in the grading worker, which trains with them; the grader checks that
-its own training comes out the same, grader/experiments/twin.py) and every
-configuration of the handout's grid trains from seeds 0-7.
+engine and every configuration of the handout's grid trains from seeds 0-7.
+The 500-epoch trainings run in a grading worker of their own; the grader
+believes none of it until it has recomputed every epoch of every run with your
+functions and found the same numbers (grader/experiments/verify.py).
 
 - First epochs (trained on their own first, so a wrong function fails fast):
   the losses must equal the reference run's with the same seed to 1e-9.
@@ -37,7 +38,7 @@ from grader.experiments.run import (
     experiment_grid,
     train_with_submission,
 )
-from grader.experiments.twin import TwinTraining, train_twinned
+from grader.experiments.verify import VerifiedTraining
 from grader.i18n import joined, messages_near
 from grader.playground.engine import ComponentError, RunResult, train
 from grader.worker.errors import StudentCodeError
@@ -71,7 +72,7 @@ class Experiments:
         # report.CURVE_EVERY-th, and the last (the engine always adds it).
         self.evaluated = set(range(self.early_epochs)) | set(
             range(report.CURVE_EVERY - 1, self.epochs, report.CURVE_EVERY))
-        self._twin: TwinTraining | None = None
+        self._training: VerifiedTraining | None = None
         self._student = None
         self._student_early = None
         self._early = None
@@ -82,36 +83,25 @@ class Experiments:
     def start_student(self) -> Callable[[], None]:
         """Start the 500-epoch training's worker side now, in a second worker, so that
         it runs while the other checks use the first; returns what closes it."""
-        sibling = self._submission.sibling()
-        # The sibling starts seconds before the grader's side: the cheapest stacks
-        # (about a tenth of the work) are left to the grader's own worker.
-        self._twin = twin = TwinTraining(sibling, self.runs, self.evaluated,
-                                         late_share=0.15, in_background=True)
-
-        def close() -> None:
-            twin.started()
-            sibling.close()
-
-        return close
+        self._training = VerifiedTraining([self._submission.sibling()], self.runs,
+                                          eval_epochs=self.evaluated)
+        return self._training.close
 
     def student(self) -> dict[int, list[RunResult] | BaseException]:
         if self._student is None:
-            # Twin training: the worker trains on its own, the grader compares digests
-            # (grader/experiments/twin.py); what disagrees is trained again in lockstep.
+            if self._training is None:
+                self.start_student()
             with self._submission.fast_lane():
-                if self._twin is not None:
-                    self._student = self._twin.results(self._submission)
-                else:
-                    self._student = train_twinned(self._submission, self.runs,
-                                                  eval_epochs=self.evaluated)
+                self._student = self._training.results(self._submission)
         return self._student
 
     def student_early(self) -> dict[int, list[RunResult] | BaseException]:
-        """The first epochs alone: cheap, and all the first-epoch checks need."""
+        """The first epochs alone, in lockstep: cheap, and all the first-epoch checks need."""
         if self._student_early is None:
             with self._submission.fast_lane():
-                self._student_early = train_twinned(
-                    self._submission, {key: self.early_runs(key) for key in self.runs})
+                self._student_early = train_with_submission(
+                    self._submission.call_many,
+                    {key: self.early_runs(key) for key in self.runs})
         return self._student_early
 
     def early_runs(self, key: int) -> list:
@@ -135,15 +125,24 @@ class Experiments:
         return self._early
 
     def blame(self, keys: list[int], runs: Callable[[int], list],
-              matches: Callable[[int, list[RunResult]], bool], *, final_only=False
+              matches: Callable[[int, list[RunResult]], bool], *, verified=False
               ) -> list[str]:
         """The student's functions whose replacement by the reference, one at a
-        time, makes every key in `keys` match (all keys of one exercise at once)."""
+        time, makes every key in `keys` match (all keys of one exercise at once).
+        verified: trained in a worker and verified (500 epochs), else in lockstep."""
         groups = {(key, part): runs(key) for key in keys for part in COMPONENTS}
+        reference = {g: [g[1]] for g in groups}
         with self._submission.fast_lane():
-            trials = train_with_submission(self._submission.call_many, groups,
-                                           reference={g: [g[1]] for g in groups},
-                                           eval_epochs=set() if final_only else None)
+            if verified:
+                training = VerifiedTraining([self._submission.sibling()], groups,
+                                            reference=reference, eval_epochs=set())
+                try:
+                    trials = training.results(self._submission)
+                finally:
+                    training.close()
+            else:
+                trials = train_with_submission(self._submission.call_many, groups,
+                                               reference=reference)
         found = []
         for part in COMPONENTS:
             results = [trials[(key, part)] for key in keys]
@@ -358,7 +357,7 @@ def check_distribution(experiments: Experiments, exercise: int) -> None:
         suspects, lambda k: experiments.runs[k],
         lambda k, results: distribution.judge(
             _finals(results), experiments.reference[k]["final_test_runs"]).passed,
-        final_only=True)
+        verified=True)
     fail(msg("experiments.distribution_off", config=_describe(experiments.grid[key].config),
              outside=verdict.outside, runs=verdict.runs,
              reference_runs=len(experiments.reference[key]["final_test_runs"])),
