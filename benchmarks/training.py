@@ -1,19 +1,14 @@
-"""Benchmark: Day 65's 500-epoch grid with the reference solution, lockstep against
-twin training (not a test).
+"""Benchmark: Day 65's grid with the reference solution, lockstep against verified
+training (not a test).
 
-The grid of the 500-epoch checks (21 configurations x seeds 0-7) trained with
-the reference solution in a real (sandboxed) worker, three ways in the same run:
-
-- lockstep: every step's calls cross to the worker (the baseline; what blame
-  and the fallback of a twin training use);
-- twin: the worker trains on its own, the grader with its guesses, the result
-  digests are compared (grader/experiments/twin.py);
-- twin + sibling: as the checks run it, the worker side in a second worker, the
-  cheapest stacks left to the first (here without the head start the function
-  checks give the sibling in `hwgrade check`).
-
-All three must give identical results; the figures are wall seconds and the
-ratio to lockstep.
+Ways, each with the solution's functions in real workers, in one run:
+- lockstep: every step's calls cross to the worker (the baseline; what the
+  first-epoch blame uses);
+- verified, 1 trainer: a second worker trains and reports its states, the
+  grader recomputes every transition through the first (grader/experiments/verify.py);
+- verified, 2 trainers: as `hwgrade check` runs it.
+All must give bit for bit the same results; the figures are wall seconds and the
+ratio to lockstep. --epochs 100 keeps lockstep's batch-size-1 run short.
 
     python benchmarks/training.py [--epochs 500] [--repeats 1]
 """
@@ -36,7 +31,7 @@ from grader.checks.proxy import SubmissionProxy  # noqa: E402
 from grader.experiments import report  # noqa: E402
 from grader.experiments.lockstep import train_in_lockstep  # noqa: E402
 from grader.experiments.run import experiment_grid  # noqa: E402
-from grader.experiments.twin import TwinTraining, train_twinned  # noqa: E402
+from grader.experiments.verify import VerifiedTraining  # noqa: E402
 from grader.submission import Requirement, stage_submission  # noqa: E402
 from grader.worker.client import Worker, WorkerLimits  # noqa: E402
 
@@ -61,7 +56,8 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load "
           f"{os.getloadavg()[0]:.1f}; {len(grid)} configurations x {len(settings['seeds'])} "
           f"seeds x {args.epochs} epochs; wall seconds, best of {args.repeats}")
-    times: dict[str, list[float]] = {"lockstep": [], "twin": [], "twin + sibling": []}
+    trainers_of = {"lockstep": 0, "verified, 1 trainer": 1, "verified, 2 trainers": 2}
+    times: dict[str, list[float]] = {way: [] for way in trainers_of}
     prints = {}
     with tempfile.TemporaryDirectory() as tmp:
         staged = stage_submission(ROOT / "solutions" / "day65",
@@ -78,22 +74,20 @@ def main() -> None:
                         if way == "lockstep":
                             got = train_in_lockstep(proxy.call_many, groups,
                                                     eval_epochs=evaluated)
-                        elif way == "twin":
-                            got = train_twinned(proxy, groups, eval_epochs=evaluated)
                         else:
-                            sibling = proxy.sibling()
+                            trainers = [proxy.sibling() for _ in range(trainers_of[way])]
+                            training = VerifiedTraining(trainers, groups, eval_epochs=evaluated)
                             try:
-                                got = TwinTraining(sibling, groups, evaluated,
-                                                   late_share=0.15).results(proxy)
+                                got = training.results(proxy)
                             finally:
-                                sibling.close()
+                                training.close()
                     times[way].append(time.perf_counter() - start)
                     prints[way] = fingerprint(got)
-    if not prints["twin"] == prints["twin + sibling"] == prints["lockstep"]:
-        sys.exit("the three ways gave different results")
+    if len({repr(p) for p in prints.values()}) != 1:
+        sys.exit("the ways gave different results")
     base = min(times["lockstep"])
     for way, seconds in times.items():
-        print(f"{way:>15}: {min(seconds):6.1f} s  {base / min(seconds):4.1f}x   "
+        print(f"{way:>20}: {min(seconds):6.1f} s  {base / min(seconds):4.1f}x   "
               f"(all: {', '.join(f'{s:.1f}' for s in seconds)})")
     print("identical results: yes")
 

@@ -123,7 +123,9 @@ def test_a_function_that_goes_wrong_late_is_caught_only_by_the_500_epoch_checks(
     early = [n for n in checks if n.endswith("_first_epochs")]
     assert early and all(checks[n]["status"] == "passed" for n in early)
     caught = checks["exercise5_batch_size_500_epochs"]
-    assert caught["status"] == "failed" and "outside the range" in caught["message"]
+    # The worker that trained called tanh far more often than the grader's checks:
+    # its states stop verifying, and the second recomputation names the function.
+    assert caught["status"] == "failed" and "gave different answers" in caught["message"]
     assert caught["function"] == "activations.tanh"
     # sigmoid at learning rate 1 (exercise 7) needs no tanh: its configs still pass
     exercise7 = [c for c in graded["mutant/tanh_wrong_after_many_calls"]["experiments"]

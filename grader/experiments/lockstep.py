@@ -157,7 +157,8 @@ def serve_together(call_many: Callable[[Calls], list[Any]],
     Returns per training (its value, or None when it stopped on an error of its
     own, such as refused batches; {row: the first error of that row}). A row whose
     call failed gets the reference's answer, so that the rest of its training goes on."""
-    out: list[tuple[Any, dict[int, BaseException]]] = [(None, {}) for _ in trainings]
+    values: list[Any] = [None] * len(trainings)
+    errors: list[dict[int, BaseException]] = [{} for _ in trainings]
     requests: dict[int, list] = {}
 
     def advance(i: int, answers: list | None) -> None:
@@ -165,41 +166,37 @@ def serve_together(call_many: Callable[[Calls], list[Any]],
         try:
             requests[i] = next(training) if answers is None else training.send(answers)
         except StopIteration as finished:
-            out[i] = (finished.value, out[i][1])
-            del requests[i]
+            values[i] = finished.value
+            requests.pop(i, None)
         except ComponentError as error:  # the engine's own checks (e.g. of the batches)
             for row in range(n_rows):
-                out[i][1].setdefault(row, error)
+                errors[i].setdefault(row, error)
             requests.pop(i, None)
 
     # Interleaved generators would undo each other's errstate: one for all of them
     # (the engine detects divergence, it does not warn about it).
     with np.errstate(all="ignore"):
-        _serve_rounds(call_many, trainings, out, requests, advance)
-    return out
-
-
-def _serve_rounds(call_many, trainings, out, requests, advance) -> None:
-    for i in range(len(trainings)):
-        advance(i, None)
-    while requests:
-        calls: Calls = []
-        plans = []
-        for i, asked in requests.items():
-            for method, args, rows in asked:
-                batch, assemble = trainings[i][2].translate(method, args)
-                plans.append((i, method, args, rows, len(calls), len(batch), assemble))
-                calls += batch
-        outcomes = call_many(calls) if calls else []
-        answers: dict[int, list] = {i: [] for i in requests}
-        for i, method, args, rows, start, n, assemble in plans:
-            try:
-                answer = assemble(outcomes[start:start + n])
-            except (StudentCodeError, ComponentError) as error:
-                failed = out[i][1]
-                for row in range(trainings[i][1])[rows] if isinstance(rows, slice) else rows:
-                    failed.setdefault(int(row), error)
-                answer = StudentCalls.fallback(method, args)
-            answers[i].append(answer)
-        for i in list(requests):
-            advance(i, answers[i])
+        for i in range(len(trainings)):
+            advance(i, None)
+        while requests:
+            calls: Calls = []
+            plans = []
+            for i, asked in requests.items():
+                for method, args, rows in asked:
+                    batch, assemble = trainings[i][2].translate(method, args)
+                    plans.append((i, method, args, rows, len(calls), len(batch), assemble))
+                    calls += batch
+            outcomes = call_many(calls) if calls else []
+            answers: dict[int, list] = {i: [] for i in requests}
+            for i, method, args, rows, start, n, assemble in plans:
+                try:
+                    answer = assemble(outcomes[start:start + n])
+                except (StudentCodeError, ComponentError) as error:
+                    every = range(trainings[i][1])
+                    for row in every[rows] if isinstance(rows, slice) else rows:
+                        errors[i].setdefault(int(row), error)
+                    answer = StudentCalls.fallback(method, args)
+                answers[i].append(answer)
+            for i in list(requests):
+                advance(i, answers[i])
+    return list(zip(values, errors, strict=True))

@@ -47,7 +47,7 @@ from grader.playground.engine import (
 from grader.playground.problem import make_problem
 from grader.playground.rng import Seed
 from grader.playground.states import Layout, same_bits, schedule
-from grader.playground.trajectories import transition_training
+from grader.playground.trajectories import batch_data, transition_training
 from grader.worker.errors import StudentCodeError, Unverified
 
 CHUNK_ELEMENTS = 80_000  # items x batch size x widest layer: a step's arrays stay in cache
@@ -68,13 +68,17 @@ class VerifiedTraining:
 
     reference[key] names components (lockstep.COMPONENTS) served by the engine
     itself for that key, in the worker's training and in the verification alike.
-    Runs that appear under several keys are trained and verified once."""
+    Runs that appear under several keys are trained and verified once. first_block:
+    the epochs of each stack's first block, whose results early() gives alone."""
 
     def __init__(self, trainers: Sequence[Any], groups: Mapping[Hashable, Runs], *,
                  reference: Mapping[Hashable, Collection[str]] | None = None,
-                 eval_epochs: Collection[int] | None = None) -> None:
+                 eval_epochs: Collection[int] | None = None, first_block: int = 0) -> None:
         self.groups = groups
         self.eval_epochs = eval_epochs
+        self.first_block = first_block
+        self._checks: list[StackCheck] | None = None
+        self._sizes: list[list[int]] = []
         self._parts = {key: frozenset((reference or {}).get(key, ())) for key in groups}
         # One run per distinct id: the grid repeats some configurations.
         unique: dict[tuple, tuple[Hashable, int]] = {}
@@ -121,53 +125,72 @@ class VerifiedTraining:
         return len(runs) * runs[0][0].epochs
 
     def blocks(self, i: int) -> list[int]:
-        """The epochs of each block the worker trains stack i in."""
+        """The epochs of each block the worker trains stack i in: first_block epochs
+        first (when set), then the rest in blocks of about BLOCK_SECONDS."""
         epochs = self._runs(i)[0][0].epochs
-        n = max(1, min(epochs, math.ceil(self._train_cost(i) / BLOCK_SECONDS)))
-        return [epochs * (k + 1) // n - epochs * k // n for k in range(n)]
+        head = [self.first_block] if 0 < self.first_block < epochs else []
+        rest = epochs - sum(head)
+        n = max(1, min(rest, math.ceil(self._train_cost(i) * rest / epochs / BLOCK_SECONDS)))
+        return head + [rest * (k + 1) // n - rest * k // n for k in range(n)]
 
     def _train(self, t: int, share: list[int]) -> None:
-        """Trainer t's thread: its stacks' blocks, each reported to results() as
-        (stack, reply or None, why there is none or None)."""
+        """Trainer t's thread: its stacks' blocks (the first block of each first), each
+        reported to results() as (stack, reply or None, why there is none or None)."""
         trainer = self._trainers[t]
         hung = None  # after a timeout the rest is not asked: it would only time out again
-        for i in share:
-            start, first_epoch = None, 0
-            for epochs in self.blocks(i):
-                if self._stop.is_set():
-                    return
-                value, lost = None, hung
-                if hung is None and (first_epoch == 0 or start is not None):
-                    ask = {**request(self._runs(i), self.stacks[i][0]), "start": start,
-                           "first_epoch": first_epoch, "epochs": epochs}
-                    seconds = trainer.call_timeout + 4 * self._train_cost(i) * epochs / (
-                        self._runs(i)[0][0].epochs)
-                    try:
-                        value, lost = trainer.trajectory(ask, seconds)
-                    except Exception as exc:  # closed under it (an interrupt), or a bug
-                        value, lost = None, {"code": "reason.protocol",
-                                             "params": {"detail": str(exc)[:300]}}
-                    if lost is not None and lost["code"] in ("reason.timeout", "reason.budget",
-                                                             "reason.cpu"):
-                        hung = lost
-                    states = value.get("states") if type(value) is dict else None
-                    start = states[-1] if type(states) is np.ndarray and len(states) else None
-                self._arrived.put((i, value, lost))
-                first_epoch += epochs
+        start: dict[int, np.ndarray | None] = {}
+        first_epoch = dict.fromkeys(share, 0)
+        order = [(i, b) for b in range(max((len(self.blocks(i)) for i in share), default=0))
+                 for i in share if b < len(self.blocks(i))]
+        if not self.first_block:  # no first block wanted early: stack after stack
+            order.sort()
+        for i, b in order:
+            epochs = self.blocks(i)[b]
+            if self._stop.is_set():
+                return
+            value, lost = None, hung
+            if hung is None and (b == 0 or start.get(i) is not None):
+                ask = {**request(self._runs(i), self.stacks[i][0]), "start": start.get(i),
+                       "first_epoch": first_epoch[i], "epochs": epochs}
+                seconds = trainer.call_timeout + 4 * self._train_cost(i) * epochs / (
+                    self._runs(i)[0][0].epochs)
+                try:
+                    value, lost = trainer.trajectory(ask, seconds)
+                except Exception as exc:  # closed under it (an interrupt), or a bug
+                    value, lost = None, {"code": "reason.protocol",
+                                         "params": {"detail": str(exc)[:300]}}
+                if lost is not None and lost["code"] in ("reason.timeout", "reason.budget",
+                                                         "reason.cpu"):
+                    hung = lost
+                states = value.get("states") if type(value) is dict else None
+                start[i] = states[-1] if type(states) is np.ndarray and len(states) else None
+            self._arrived.put((i, value, lost))
+            first_epoch[i] += epochs
+
+    def early(self, submission: Any) -> dict[Hashable, Outcome]:
+        """Every key's results over the first block's epochs alone, as soon as those
+        are verified (the rest goes on arriving meanwhile)."""
+        return self._outcomes(submission, self.first_block)
 
     def results(self, submission: Any) -> dict[Hashable, Outcome]:
         """Every key's results (or the error that stopped one of its runs), each block
         verified through `submission` (a SubmissionProxy) as it arrives."""
-        checks = [StackCheck(submission.call_many, self._runs(i), reference=parts,
-                             eval_epochs=self.eval_epochs)
-                  for i, (parts, _) in enumerate(self.stacks)]
-        sizes = [list(reversed(self.blocks(i))) for i in range(len(self.stacks))]
-        for _ in range(sum(len(s) for s in sizes)):
+        return self._outcomes(submission, None)
+
+    def _outcomes(self, submission: Any, upto: int | None) -> dict[Hashable, Outcome]:
+        if self._checks is None:
+            self._checks = [StackCheck(submission.call_many, self._runs(i), reference=parts,
+                                       eval_epochs=self.eval_epochs)
+                            for i, (parts, _) in enumerate(self.stacks)]
+            self._sizes = [list(reversed(self.blocks(i))) for i in range(len(self.stacks))]
+        checks = self._checks
+        while any(sizes and (upto is None or check.at < upto)
+                  for check, sizes in zip(checks, self._sizes, strict=True)):
             i, value, lost = self._arrived.get()
-            checks[i].add(value, lost, sizes[i].pop())
+            checks[i].add(value, lost, self._sizes[i].pop())
         found: dict[tuple, RunResult | BaseException] = {}
         for i, check in enumerate(checks):
-            verified = check.results(recheck=lambda t=self._owner[i]: self._idle(t))
+            verified = check.results(recheck=lambda t=self._owner[i]: self._idle(t), upto=upto)
             for (key, position), result in zip(self.stacks[i][1], verified, strict=True):
                 found[self._id(key, position)] = result
         out: dict[Hashable, Outcome] = {}
@@ -240,10 +263,12 @@ class StackCheck:
             self.failed: BaseException | None = error
             return
         self.failed = None
+        self.steps = batch_data(self.data, self.batches)
         self.plan = schedule([len(b) for b in self.batches], first.batch_size, self.epochs)
         self.layout = Layout.of(first.layer_sizes, self.plan.carries)
         self.trusted = self.layout.pack(*initial_parameters(problems), None)
-        self.last = self.trusted.copy()  # the final boundary's state, once reached
+        self.kept = {0: self.trusted}  # the active runs' state at each block's end
+        self.named = 0  # the mismatches already looked into
 
     def add(self, reply: object, lost: dict | None, epochs: int) -> None:
         """Verify the worker's block of `epochs` epochs from boundary self.at (its
@@ -276,18 +301,17 @@ class StackCheck:
             if end == last < epochs:
                 items.append((r, last))
                 probes.append(True)
-        starts = np.array([states[e, r] for r, e in items]).reshape(len(items),
-                                                                     self.layout.size)
+        run_of = np.array([r for r, _ in items], dtype=np.intp)
+        epoch_of = np.array([e for _, e in items], dtype=np.intp)
+        starts = states[epoch_of, run_of]
         done = self._transitions(self.call_many, [(r, at + e) for r, e in items], starts,
                                  [not p and at + e in self.evaluated
                                   for (_, e), p in zip(items, probes, strict=True)])
-        reported = np.array([states[e + 1, r] if not p else states[e, r]
-                             for (r, e), p in zip(items, probes, strict=True)]
-                            ).reshape(len(items), self.layout.size)
-        ends = np.array([end for end, _, _ in done]).reshape(len(items), self.layout.size)
+        reported = states[np.minimum(epoch_of + 1, len(states) - 1), run_of]  # probes: unused
+        ends, losses_of, errors = done
         equal = same_bits(ends, reported)
-        for k, ((r, e), probe, (_, losses, error)) in enumerate(zip(items, probes, done,
-                                                                   strict=True)):
+        for k, ((r, e), probe) in enumerate(zip(items, probes, strict=True)):
+            losses, error = losses_of.get(k), errors.get(k)
             if not self.active[r]:
                 continue
             if error is not None:
@@ -308,48 +332,53 @@ class StackCheck:
                 self.active[r] = False
         self.trusted = states[-1].copy() if len(states) == epochs + 1 else self.trusted
         self.at += epochs
-        if self.at == self.epochs:
-            self.last = self.trusted
+        self.kept[self.at] = self.trusted
 
     def _stop(self, r: int, epoch: int, error: BaseException) -> None:
         self.problems[r].append((epoch, error))
         self.active[r] = False
 
-    def results(self, recheck: Callable[[], CallMany] | None = None
+    def results(self, recheck: Callable[[], CallMany] | None = None, upto: int | None = None
                 ) -> list[RunResult | BaseException]:
-        """Per run, its RunResult from the verified trajectory, or the earliest problem
-        that matters (one after the run diverged does not). recheck: gives the call_many
-        of the worker that trained, to name a function whose answers changed."""
+        """Per run, its RunResult from the verified trajectory (its first `upto` epochs:
+        a block boundary; None: all), or the earliest problem in them that matters (one
+        after the run diverged does not). recheck: gives the call_many of the worker
+        that trained, to name a function whose answers changed."""
         if self.failed is not None:
             return [self.failed] * len(self.configs)
-        if self.mismatched:
+        if len(self.mismatched) > self.named:
             self._name_changed(recheck)
-        return [self._result(r) for r in range(len(self.configs))]
+            self.named = len(self.mismatched)
+        return [self._result(r, self.epochs if upto is None else upto)
+                for r in range(len(self.configs))]
 
-    def _result(self, r: int) -> RunResult | BaseException:
+    def _result(self, r: int, upto: int) -> RunResult | BaseException:
         config, diverged = self.configs[r], self.diverged[r]
+        if diverged is not None and diverged > upto:
+            diverged = None
         relevant = [(at, error) for at, error in self.problems[r]
-                    if diverged is None or at < diverged]
+                    if at < upto and (diverged is None or at < diverged)]
         if relevant:
             return min(relevant, key=lambda p: p[0])[1]
-        curve = self.curves[r]
+        curve = self.curves[r, :upto]
         if diverged is not None:  # as the engine parks a diverged run: NaN losses, zeros
             curve = curve.copy()
             curve[diverged - 1:] = np.nan
             return RunResult(config, self.seeds[r], curve, diverged,
                              tuple(np.zeros((b, a)) for a, b in self.layout.weight_shapes),
                              tuple(np.zeros(n) for n in self.layout.bias_sizes))
-        if self.at < self.epochs:  # the blocks did not all arrive: a grader bug
-            raise RuntimeError(f"verified up to epoch {self.at} of {self.epochs}")
-        weights, biases, _ = self.layout.unpack(self.last[r][None])
+        if upto not in self.kept:  # the blocks did not arrive: a grader bug
+            raise RuntimeError(f"verified up to epoch {self.at}, not {upto}")
+        weights, biases, _ = self.layout.unpack(self.kept[upto][r][None])
         return RunResult(config, self.seeds[r], curve, None,
                          tuple(w[0].T.copy() for w in weights), tuple(b[0] for b in biases))
 
     def _transitions(self, call_many: CallMany, items: list[tuple[int, int]],
                      starts: np.ndarray, evaluate: list[bool]
-                     ) -> list[tuple[np.ndarray, np.ndarray | None, BaseException | None]]:
-        """Recompute each (run, epoch) item's epoch from its start row: per item (end
-        state, losses after it or None, the first error of its rows or None)."""
+                     ) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, BaseException]]:
+        """Recompute each (run, epoch) item's epoch from its start row: the end states
+        (items, size), {item: losses after it} for those evaluated, {item: the first
+        error of its rows}."""
         first = self.configs[0]
         plan = self.plan
         width = max(first.layer_sizes[1:])
@@ -366,7 +395,9 @@ class StackCheck:
                 chunks.append([])
             chunks[-1].append(i)
         n_weights = sum(a * b for a, b in self.layout.weight_shapes)
-        out: list[Any] = [None] * len(items)
+        ends = np.full((len(items), self.layout.size), np.nan)
+        losses_of: dict[int, np.ndarray] = {}
+        errors_of: dict[int, BaseException] = {}
         for round_of in _rounds(chunks, lambda n: 8 * n * (2 * first.batch_size * width
                                                             + 2 * n_weights)):
             trainings = []
@@ -374,18 +405,16 @@ class StackCheck:
                 run_of = np.array([items[i][0] for i in chunk])
                 trainings.append((transition_training(
                     [self.configs[r] for r in run_of], self.data, run_of, starts[chunk],
-                    self.layout, self.batches, phase(chunk[0])[1],
+                    self.layout, self.steps, phase(chunk[0])[1],
                     np.array([evaluate[i] for i in chunk])), len(chunk), self.translator))
             for chunk, (value, errors) in zip(round_of, serve_together(call_many, trainings),
                                               strict=True):
+                errors_of.update((chunk[row], error) for row, error in errors.items())
                 if value is None:  # the whole chunk stopped: its errors say why
-                    value = (np.full((len(chunk), self.layout.size), np.nan), np.empty((0, 2)))
-                ends, losses = value
-                evaluated = iter(losses)
-                for row, i in enumerate(chunk):
-                    out[i] = (ends[row], next(evaluated) if evaluate[i] else None,
-                              errors.get(row))
-        return out
+                    continue
+                ends[chunk] = value[0]
+                losses_of.update(zip([i for i in chunk if evaluate[i]], value[1], strict=True))
+        return ends, losses_of, errors_of
 
     def _name_changed(self, recheck: Callable[[], CallMany] | None) -> None:
         """Recompute a few failed transitions twice (here, and in the worker that

@@ -35,9 +35,12 @@ def update_call(weights, gradients, learning_rate, rate, kind) -> Call:
     """All layers in one call: the rule is elementwise, so one flat array of every
     weight gives the same numbers as a call per layer, for fewer bytes and calls."""
     return ("regularization", "regularized_update",
-            (np.concatenate([w.ravel() for w in weights]),
-             np.concatenate([g.ravel() for g in gradients]),
+            (_flat(weights), _flat(gradients),
              float(learning_rate), float(rate), kind))
+
+
+def _flat(arrays) -> np.ndarray:
+    return arrays[0].ravel() if len(arrays) == 1 else np.concatenate([a.ravel() for a in arrays])
 
 
 def minibatches_call(n_samples: int, batch_size: int) -> Call:
@@ -125,12 +128,12 @@ def record_trajectory(spec: dict, call: Callable[[str, str, tuple], Any],
     answer = answer_with(call, reference)
     epochs_done = [0]
     cache = {} if problems is None else problems
+    if len(cache) > 4096:  # a few gradings' worth (about 40 kB each)
+        cache.clear()
     made = [cache.get((repr(config), repr(seed))) for config, seed in runs]
-    if None in made:
-        made = [make_problem(config, seed) for config, seed in runs]
-        cache.clear()  # one training's at a time
-        cache.update({(repr(config), repr(seed)): p
-                      for (config, seed), p in zip(runs, made, strict=True)})
+    for r, (config, seed) in enumerate(runs):
+        if made[r] is None:
+            made[r] = cache[repr(config), repr(seed)] = make_problem(config, seed)
     epochs = int(spec["epochs"])
     training = trajectory_training(runs, start=spec.get("start"),
                                    first_epoch=int(spec.get("first_epoch", 0)), epochs=epochs,

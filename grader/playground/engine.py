@@ -179,6 +179,7 @@ class _Split:
         lr = np.array([c.learning_rate for c in configs], dtype=np.float64)
         rate = np.array([c.regularization_rate for c in configs], dtype=np.float64)
         self.bias_lr = lr.reshape(-1, 1)
+        self.vectorized = vectorized_rates
         if vectorized_rates:  # the engine's own components take per-run rate arrays
             self.updates = [((lr[rows].reshape(-1, 1, 1), rate[rows].reshape(-1, 1, 1), kind),
                              rows, count) for kind, rows, count in
@@ -210,6 +211,13 @@ class _Split:
         return out, der
 
     def update(self, weights: list[np.ndarray], gradients: list[np.ndarray]) -> list[Request]:
+        """The update's requests. A student's update is elementwise with plain-number
+        rates: each setting gets all its runs' layers as one (runs, parameters) array
+        (from one concatenation per step, not one per setting and layer)."""
+        if not self.vectorized:
+            runs = len(weights[0])
+            weights = [np.concatenate([w.reshape(runs, -1) for w in weights], axis=1)]
+            gradients = [np.concatenate([g.reshape(runs, -1) for g in gradients], axis=1)]
         if len(self.updates) == 1:
             return [("regularized_update", (weights, gradients, *self.updates[0][0]),
                      slice(None))]
@@ -218,14 +226,26 @@ class _Split:
                 for setting, rows, _ in self.updates]
 
     def join_update(self, weights: list[np.ndarray], answers: list) -> list[np.ndarray]:
+        runs = len(weights[0])
+        shapes = ([w.shape for w in weights] if self.vectorized
+                  else [(runs, sum(w[0].size for w in weights))])
         if len(answers) == 1:
-            return _checked_weights(answers[0], [w.shape for w in weights])
-        joined = [np.empty_like(w) for w in weights]
-        for (_, rows, count), new in zip(self.updates, answers, strict=True):
-            part = _checked_weights(new, [(count, *w.shape[1:]) for w in weights])
-            for target, layer in zip(joined, part, strict=True):
-                target[rows] = layer
-        return joined
+            joined = _checked_weights(answers[0], shapes)
+        else:
+            joined = [np.empty(shape) for shape in shapes]
+            for (_, rows, count), new in zip(self.updates, answers, strict=True):
+                part = _checked_weights(new, [(count, *shape[1:]) for shape in shapes])
+                for target, layer in zip(joined, part, strict=True):
+                    target[rows] = layer
+        if self.vectorized:
+            return joined
+        (flat,) = joined
+        layers, at = [], 0
+        for w in weights:  # back into the layers, contiguous for the matmuls
+            size = w[0].size
+            layers.append(np.ascontiguousarray(flat[:, at:at + size]).reshape(w.shape))
+            at += size
+        return layers
 
 
 class _Network:

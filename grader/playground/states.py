@@ -126,4 +126,4 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     equals every NaN and -0.0 equals 0.0 (the engine's arithmetic does not tell
     them apart in anything that follows)."""
     equal = (a == b) | (np.isnan(a) & np.isnan(b))
-    return equal.reshape(len(a), -1).all(axis=1)
+    return equal.reshape(len(a), -1).all(axis=1) if equal.size else np.ones(len(a), bool)

@@ -51,11 +51,11 @@ def trajectory_training(runs: Sequence[tuple[TrainConfig, Seed]], *,
     if problems is None:
         problems = [make_problem(config, seed) for config, seed in runs]
     split = _Split(configs, vectorized_rates=False)
-    x_train, y_train, _, _ = _data(problems)
-    n_train = x_train.shape[1]
+    data = _data(problems)
+    n_train = data[0].shape[1]
     (batches,) = yield [("minibatches", (n_train, first.batch_size), slice(None))]
     checked = _checked_batches(batches, n_train)
-    steps = [(x_train[:, idx], y_train[:, idx], len(idx)) for idx in checked]
+    steps = batch_data(data, checked)
     plan = schedule([len(b) for b in checked], first.batch_size, first.epochs)
     layout = Layout.of(first.layer_sizes, plan.carries)
     if start is None:
@@ -76,6 +76,12 @@ def trajectory_training(runs: Sequence[tuple[TrainConfig, Seed]], *,
     return states
 
 
+def batch_data(data, batches: Sequence[np.ndarray]) -> list[tuple]:
+    """(x, y, count) of each batch, for every run of `data` (engine._data)."""
+    x_train, y_train = data[0], data[1]
+    return [(x_train[:, idx], y_train[:, idx], len(idx)) for idx in batches]
+
+
 def dead_links(weights, split: _Split, updated: bool) -> list[np.ndarray] | None:
     """L1's dead links at a boundary (states.py): the L1 runs' zero weights, once some
     update has happened; None: none (the network's default)."""
@@ -85,13 +91,13 @@ def dead_links(weights, split: _Split, updated: bool) -> list[np.ndarray] | None
 
 
 def transition_training(configs: Sequence[TrainConfig], data, run_of: np.ndarray,
-                        starts: np.ndarray, layout: Layout, batches: Sequence[np.ndarray],
+                        starts: np.ndarray, layout: Layout, steps: Sequence[tuple],
                         updated: bool, evaluate: np.ndarray) -> Training:
     """One epoch for each item, from its start state.
 
     configs: each item's; data: engine._data of the distinct runs; run_of: each
     item's run in data; starts: (items, layout.size) rows, all carrying the same
-    count; batches: the checked batches; updated: whether an update happened before
+    count; steps: batch_data of the checked batches; updated: whether an update happened before
     these boundaries (L1's dead links are then the L1 runs' zero weights);
     evaluate: the items whose losses after the epoch are wanted.
     Returns (end states (items, layout.size), losses (evaluated items, 2)).
@@ -100,12 +106,13 @@ def transition_training(configs: Sequence[TrainConfig], data, run_of: np.ndarray
     weights, biases, carry = layout.unpack(starts)
     net = _Network(weights, biases, split, speculate=True,
                    dead=dead_links(weights, split, updated))
-    x_train, y_train, x_eval, y_eval = data
-    n_train = x_train.shape[1]
-    column = run_of[:, None]
-    steps = ((x_train[column, idx], y_train[column, idx], len(idx)) for idx in batches)
+    _, _, x_eval, y_eval = data
+    n_train = data[0].shape[1]
+    # Each step's points of every run were gathered once (batch_data): the items' rows.
+    items_steps = ((np.take(x, run_of, axis=0), np.take(y, run_of, axis=0), count)
+                   for x, y, count in steps)
     with np.errstate(all="ignore"):
-        carry = yield from _epoch(net, steps, configs[0].batch_size, carry)
+        carry = yield from _epoch(net, items_steps, configs[0].batch_size, carry)
         yield from net.finish()
         ends = layout.pack(net.weights, net.biases, carry)
         rows = np.flatnonzero(evaluate)

@@ -2,11 +2,12 @@
 
 Your activations, regularized_update and minibatches are plugged into the
 engine and every configuration of the handout's grid trains from seeds 0-7.
-The 500-epoch trainings run in a grading worker of their own; the grader
-believes none of it until it has recomputed every epoch of every run with your
+The trainings run in two grading workers of their own; the grader believes
+none of it until it has recomputed every epoch of every run with your
 functions and found the same numbers (grader/experiments/verify.py).
 
-- First epochs (trained on their own first, so a wrong function fails fast):
+- First epochs (the trainings' first block, verified before the rest, so that
+  a wrong function fails fast):
   the losses must equal the reference run's with the same seed to 1e-9.
   Training on the spiral is chaotic: at learning rate 1 and above, rounding
   alone (np.tanh against a tanh built from exp) moves the loss by 1e-6
@@ -41,7 +42,7 @@ from grader.experiments.run import (
 from grader.experiments.verify import VerifiedTraining
 from grader.i18n import joined, messages_near
 from grader.playground.engine import ComponentError, RunResult, train
-from grader.worker.errors import StudentCodeError
+from grader.worker.errors import StudentCodeError, Unverified
 
 msg = messages_near(__file__)
 
@@ -82,9 +83,13 @@ class Experiments:
 
     def start_student(self) -> Callable[[], None]:
         """Start the 500-epoch training's worker side now, in a second worker, so that
-        it runs while the other checks use the first; returns what closes it."""
-        self._training = VerifiedTraining([self._submission.sibling()], self.runs,
-                                          eval_epochs=self.evaluated)
+        it runs while the other checks use the first; returns what closes it. Its
+        first block is the first epochs, which the first-epoch checks read."""
+        # Two trainers: they use the second core while the checks run, and both cores
+        # whenever the grader waits for their reports.
+        self._training = VerifiedTraining([self._submission.sibling() for _ in range(2)],
+                                          self.runs, eval_epochs=self.evaluated,
+                                          first_block=self.early_epochs)
         return self._training.close
 
     def student(self) -> dict[int, list[RunResult] | BaseException]:
@@ -96,12 +101,20 @@ class Experiments:
         return self._student
 
     def student_early(self) -> dict[int, list[RunResult] | BaseException]:
-        """The first epochs alone, in lockstep: cheap, and all the first-epoch checks need."""
+        """The first epochs alone: the 500-epoch training's first block when it runs,
+        else a training of the first epochs only."""
         if self._student_early is None:
-            with self._submission.fast_lane():
-                self._student_early = train_with_submission(
-                    self._submission.call_many,
-                    {key: self.early_runs(key) for key in self.runs})
+            training = self._training
+            if training is None:
+                training = VerifiedTraining([self._submission.sibling()],
+                                            {key: self.early_runs(key) for key in self.runs},
+                                            first_block=self.early_epochs)
+            try:
+                with self._submission.fast_lane():
+                    self._student_early = training.early(self._submission)
+            finally:
+                if training is not self._training:
+                    training.close()
         return self._student_early
 
     def early_runs(self, key: int) -> list:
@@ -253,6 +266,8 @@ def _describe(config):
 
 
 def _training_failed(got: BaseException, config) -> None:
+    if isinstance(got, Unverified):
+        fail(got.message, function=got.function, hint=msg("experiments.unverified_hint"))
     if isinstance(got, StudentCodeError):
         raise got
     if isinstance(got, ComponentError):
@@ -335,16 +350,20 @@ def _finals(results: list[RunResult]) -> list[float | None]:
 def check_distribution(experiments: Experiments, exercise: int) -> None:
     student = experiments.student()
     failing = []
+    stopped = [key for key in experiments.keys(exercise)
+               if isinstance(student[key], BaseException)]
     for key in experiments.keys(exercise):
         got = student[key]
-        if isinstance(got, BaseException):
-            _training_failed(got, experiments.grid[key].config)
+        if key in stopped:
+            continue  # judged below, after the others (the report shows their verdicts)
         reference = experiments.reference[key]["final_test_runs"]
         verdict = distribution.judge(_finals(got), reference)
         experiments.verdicts[key] = verdict
         if not verdict.passed:
             failing.append(key)
-    experiments.passed[exercise] = not failing
+    experiments.passed[exercise] = not failing and not stopped
+    if stopped:
+        _training_failed(student[stopped[0]], experiments.grid[stopped[0]].config)
     if not failing:
         return
     key = failing[0]
