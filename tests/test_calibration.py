@@ -35,11 +35,26 @@ def test_an_assignment_without_solutions_is_a_usage_error():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("position", [7, 16])  # tanh at learning rate 1; L1 at 0.03
-def test_shipped_reference_entries_are_reproduced(position):
+def test_a_shipped_reference_entry_is_reproduced():
+    position = 16  # L1 at 0.03: it converges, so its numbers do not depend on the CPU
     again = calibrate(DAY65, seeds=len(SHIPPED["seeds"]), epochs=SHIPPED["epochs"],
                       only=[position])
     assert again["experiments"][0] == SHIPPED["experiments"][position]
+
+
+@pytest.mark.slow
+def test_a_chaotic_reference_entry_is_reproduced_in_distribution():
+    # tanh at learning rate 1 is chaotic: another CPU's rounding (the same NumPy on
+    # another machine of the same kind) moves single runs, not the distribution.
+    position = 7
+    again = calibrate(DAY65, seeds=len(SHIPPED["seeds"]), epochs=SHIPPED["epochs"],
+                      only=[position])["experiments"][0]
+    shipped = SHIPPED["experiments"][position]
+    assert again["config"] == shipped["config"]
+    spread = shipped["final_test"]["p75"] - shipped["final_test"]["p25"]
+    assert abs(again["final_test"]["median"] - shipped["final_test"]["median"]) < spread
+    assert again["curve"]["median"][0] == pytest.approx(shipped["curve"]["median"][0],
+                                                        abs=0.05)
 
 
 def median(exercise: int, **config) -> float:
