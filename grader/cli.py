@@ -152,7 +152,21 @@ def _usage(error: Exception, lang: str) -> click.UsageError:
     return click.UsageError(str(localize(text, lang)))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """A Ctrl-C before a command installs its own handling (while hwgrade starts) ends
+    with the shell's 130 and a word, not click's "Aborted!" and exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            from grader.i18n import label
+
+            click.echo(label("cli.stopped", _lang(None)), err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hwgrade")
 def main() -> None:
     """hwgrade: grade and explore TensorFlow Playground homework."""
@@ -416,7 +430,9 @@ def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
     try:
         with stopping:
             result = grade_submission(found, path, only=only, include_hidden=not no_hidden,
-                                      lang=lang)
+                                      lang=lang, stop=stopping.event)
+        if stopping.signals:  # its KeyboardInterrupt was dropped where Python drops them
+            raise KeyboardInterrupt
     except UnknownCheck as error:
         raise _usage(error, lang) from None
     except GraderError as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -40,8 +41,10 @@ class UnknownCheck(GraderError):
 
 
 def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] = (),
-                     include_hidden: bool = True, lang: str = DEFAULT_LANG) -> GradeResult:
-    """Grade the submission at path (folder, .ipynb or .zip); texts in lang (i18n.LANGS)."""
+                     include_hidden: bool = True, lang: str = DEFAULT_LANG,
+                     stop: threading.Event | None = None) -> GradeResult:
+    """Grade the submission at path (folder, .ipynb or .zip); texts in lang (i18n.LANGS).
+    Raises KeyboardInterrupt once `stop` is set (checked between checks)."""
     translator = Translator(lang)  # refuses an unknown language before any work
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hwgrade-") as tmp:
@@ -61,11 +64,12 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
             plugin = GradingPlugin(
                 submission=proxy, assignment=assignment,
                 hidden_dir=assignment.hidden_checks if hidden else None,
-                check_time_limit=limits.check_time_limit, only=only, scope=proxy.check_scope)
+                check_time_limit=limits.check_time_limit, only=only, scope=proxy.check_scope,
+                stop=stop)
             paths = [assignment.public_checks] + ([assignment.hidden_checks] if hidden else [])
             code, output = run_checks(paths, plugin, ini_file=GRADING_INI, rootdir=assignment.root,
                                       max_examples=assignment.max_examples)
-            if plugin.interrupted:  # Ctrl-C: pytest stopped (its exit code also means
+            if plugin.interrupted or (stop is not None and stop.is_set()):  # Ctrl-C: pytest stopped (its exit code also means
                 raise KeyboardInterrupt  # a collection error, so the plugin tells)
             protections = worker.protections.to_dict()
             stats = worker.stats

@@ -88,3 +88,26 @@ def test_grader_modules_import_without_posix_only_modules():
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_a_ctrl_c_whose_keyboardinterrupt_python_drops_still_stops_the_check(tmp_path):
+    """Python only prints an exception raised in a __del__ or a gc callback (hypothesis
+    has one): a Ctrl-C that lands there must still end the grading as interrupted."""
+    folder = demo_copy(tmp_path, """
+        import signal
+        import pytest
+
+        class Dropped:
+            def __del__(self):
+                signal.raise_signal(signal.SIGINT)  # the handler raises inside __del__
+
+        @pytest.mark.points(1)
+        def test_signal_in_a_finalizer(submission):
+            '''a check during which the student pressed Ctrl-C'''
+            Dropped()
+    """, total=11)
+    result = CliRunner().invoke(main, ["check", str(folder), str(HERE / "demo_solution"),
+                                       "--lang", "en"])
+    assert result.exit_code == 130, result.output
+    assert "interrupted: nothing was graded" in result.output
+    assert "Score" not in result.output

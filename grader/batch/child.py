@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
             job = json.loads(line)
             try:
                 result = grade_submission(assignment, Path(job["path"]),
-                                          lang=job.get("lang", "en"))
+                                          lang=job.get("lang", "en"), stop=_STOP)
                 answer: dict[str, Any] = {"result": _clean(result.to_dict(), job)}
             except GraderError as error:
                 answer = {"grader_error": _text(str(error))}
@@ -87,7 +87,11 @@ def _with_private(assignment, paths: list[str]):
     return BatchAssignment(**values, also_private=tuple(Path(p).resolve() for p in paths))
 
 
+_STOP = threading.Event()  # for a KeyboardInterrupt Python dropped (see GradingPlugin)
+
+
 def _interrupt(signum, frame):
+    _STOP.set()
     raise KeyboardInterrupt
 
 

@@ -116,8 +116,11 @@ class GradingPlugin:
 
     def __init__(self, *, submission: Any, assignment: Any, hidden_dir: Path | None,
                  check_time_limit: float, only: Iterable[str] = (),
-                 scope: Any = None) -> None:
+                 scope: Any = None, stop: Any = None) -> None:
         self._submission = submission
+        # Set by a signal handler whose KeyboardInterrupt Python may have dropped (one
+        # raised inside a gc callback or a __del__ is only printed): checked between checks
+        self._stop = stop
         self._assignment = assignment
         self._hidden_dir = hidden_dir.resolve() if hidden_dir else None
         self._time_limit = check_time_limit
@@ -248,7 +251,12 @@ class GradingPlugin:
         while self._finishers:
             self._finishers.pop()()
 
+    def _stop_if_asked(self) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise KeyboardInterrupt
+
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._stop_if_asked()
         needs = [n for n in (item.get_closest_marker("depends").args
                              if item.get_closest_marker("depends") else ())
                  if n in self.results and self.results[n].status != "passed"]
@@ -269,6 +277,7 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
         report = outcome.get_result()
+        self._stop_if_asked()  # a check that ran while the grading was stopped is not graded
         name = check_name(item)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.results[name] = self._result(item, name, report, call)
