@@ -149,6 +149,18 @@ def close_channel():
 
 def whoami():
     return [os.getpid(), os.getuid(), os.getcwd()]
+
+def sleepy():
+    time.sleep(3600)
+
+def calls_sleepy():
+    return sleepy()
+
+def swallows_sleepy():
+    try:
+        return sleepy()
+    except Exception:
+        return "swallowed"
 """
 
 
@@ -171,7 +183,7 @@ def processes_mentioning(marker: str) -> list[int]:
 
 
 def own_cgroups() -> list[Path]:
-    roots = [Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/pids")]
+    roots = [Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/cpu")]
     return [p for r in roots if r.is_dir() for p in r.glob(f"hwgrade-{os.getpid()}-*")]
 
 
@@ -312,10 +324,17 @@ def test_process_limit_counts(make_worker):
 
 
 @pytest.mark.parametrize("new_session", [False, True])
-def test_lingering_children_die_with_the_worker(make_worker, tmp_path, new_session):
+def test_lingering_children_die_with_their_call_or_the_worker(make_worker, tmp_path,
+                                                             new_session):
     worker = make_worker()
+    assert worker.call("attacks", "ok") == 42
+    before = set(processes_mentioning(str(tmp_path)))  # the worker (and its launchers)
     assert worker.call("attacks", "linger", new_session) == 1
-    assert len(processes_mentioning(str(tmp_path))) >= 2
+    left = set(processes_mentioning(str(tmp_path))) - before
+    if worker.protections.pid_namespace:  # its init ends every stray as a call ends
+        assert left == set()
+    else:
+        assert len(left) == 1
     worker.close()
     assert processes_mentioning(str(tmp_path)) == []
 
@@ -451,3 +470,43 @@ def test_grader_numpy_is_untouched_by_a_worker_crash(make_worker):
     fails_with(worker, StudentCrash, "segfault")
     assert np.add(1, 1) == 2
     assert signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN
+
+
+def test_a_function_that_hung_fails_at_once_afterwards_and_callers_blame_it(make_worker):
+    worker = make_worker(call_timeout=1.0)
+    err, elapsed = fails_with(worker, StudentTimeout, "sleepy")
+    assert err.code == "timeout" and 1.0 <= elapsed < 3.0
+    err, elapsed = fails_with(worker, StudentTimeout, "sleepy")
+    assert err.code == "hung" and elapsed < 0.5
+    assert err.message == ("sleepy did not return within 1 s earlier in this grading; "
+                           "checks that need it were not run")
+    # a function calling it fails at once too, and blames it (in a fresh worker)
+    for caller in ("calls_sleepy", "swallows_sleepy"):
+        err, elapsed = fails_with(worker, StudentTimeout, caller)
+        assert err.code == "hung_callee" and err.params["hung"] == "sleepy" and elapsed < 0.5
+        assert err.function == f"attacks.{caller}"
+    assert worker.call("attacks", "ok") == 42
+    # a sibling (the same grading) knows it without paying the time again
+    sibling = worker.sibling()
+    try:
+        err, elapsed = fails_with(sibling, StudentTimeout, "calls_sleepy")
+        assert err.code == "hung_callee" and elapsed < 3.0
+    finally:
+        sibling.close()
+
+
+def test_a_caller_that_hangs_in_a_callee_blames_the_callee(make_worker):
+    worker = make_worker(call_timeout=1.0)
+    err, _ = fails_with(worker, StudentTimeout, "calls_sleepy")
+    assert err.code == "hung_callee" and err.params["hung"] == "sleepy"
+    assert "calls_sleepy calls sleepy, which did not return within 1 s" in err.message
+    assert worker.hung.names() == ["attacks.sleepy"]
+    err, elapsed = fails_with(worker, StudentTimeout, "sleepy")
+    assert err.code == "hung" and elapsed < 0.5
+
+
+def test_a_check_time_limit_is_not_a_hang(make_worker):
+    worker = make_worker(call_timeout=5.0)
+    with worker.deadline(0.5):
+        fails_with(worker, StudentTimeout, "sleepy")
+    assert worker.hung.names() == []

@@ -37,7 +37,14 @@ import pytest
 from grader.checks import CheckFailure
 from grader.i18n import GRADER, CatalogError, Domain, joined, messages_near
 from grader.results import CheckResult
-from grader.worker.errors import StudentCodeError
+from grader.worker.errors import (
+    BudgetExhausted,
+    ImportFailed,
+    StudentCodeError,
+    StudentCrash,
+    StudentExit,
+    StudentTimeout,
+)
 
 MARKERS = {
     "points(n): points the check is worth",
@@ -354,6 +361,10 @@ def _counterexample(error: BaseException) -> str | None:
     return None
 
 
+# Failures of the process, not of a value: a hint about the formula would mislead
+_NOT_THE_FORMULA = (StudentTimeout, StudentCrash, StudentExit, BudgetExhausted, ImportFailed)
+
+
 def _fill_failure(result: CheckResult, error: BaseException | None, default_hint) -> None:
     from hypothesis.errors import Flaky
 
@@ -375,6 +386,8 @@ def _fill_failure(result: CheckResult, error: BaseException | None, default_hint
         result.status = "failed"
         result.message = first.message
         result.function = first.function or result.function
+        if isinstance(first, _NOT_THE_FORMULA):
+            return  # the check's hint is about its formula: beside the point here
     elif isinstance(first, AssertionError):
         result.status = "failed"
         result.message = str(first).split("\n")[0] or GRADER("plugin.assertion_failed")

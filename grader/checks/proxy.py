@@ -98,6 +98,15 @@ class SubmissionProxy:
         it reports, or None and why (grader/experiments/verify.py)."""
         return self._worker.trajectory(spec, seconds)
 
+    def interrupt(self) -> None:
+        """End the training under way (Worker.interrupt), from another thread."""
+        self._worker.interrupt()
+
+    @property
+    def hung(self) -> Any:
+        """The functions that did not return in this grading (Worker.hung)."""
+        return self._worker.hung
+
     @property
     def call_timeout(self) -> float:
         return self._worker.limits.call_timeout

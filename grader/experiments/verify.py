@@ -48,11 +48,12 @@ from grader.playground.problem import make_problem
 from grader.playground.rng import Seed
 from grader.playground.states import Layout, same_bits, schedule
 from grader.playground.trajectories import batch_data, transition_training
-from grader.worker.errors import StudentCodeError, Unverified
+from grader.worker.errors import Interrupted, StudentCodeError, Unverified
 
 CHUNK_ELEMENTS = 80_000  # items x batch size x widest layer: a step's arrays stay in cache
 ROUND_BYTES = 6 * 2**20  # about what one round trip carries (the lane's areas hold 16 MiB)
 RECHECK_ITEMS = 4  # failed transitions recomputed again to find the function that changed
+MAX_TIMEOUTS = 2  # blocks of a trainer that may run out of time before it stops asking
 BLOCK_SECONDS = 1.0  # about how long the worker trains between two reports
 
 Runs = Sequence[tuple[TrainConfig, Seed]]
@@ -107,6 +108,11 @@ class VerifiedTraining:
             shares[t].append(i)
             load[t] += self._train_cost(i)
             self._owner[i] = t
+        # A function found hung (by any worker of the grading) ends the trainings under
+        # way: they would wait for it too. Each is asked again, with it disabled.
+        registries = {id(r): r for r in (getattr(t, "hung", None) for t in self._trainers)
+                      if r is not None}
+        self._unlisten = [r.listen(self._function_hung) for r in registries.values()]
         self._threads = [threading.Thread(
             target=self._train, args=(t, sorted(share, key=lambda i: -self._verify_cost(i))),
             name=f"hwgrade-trainer-{t}", daemon=True) for t, share in enumerate(shares)]
@@ -137,7 +143,8 @@ class VerifiedTraining:
         """Trainer t's thread: its stacks' blocks (the first block of each first), each
         reported to results() as (stack, reply or None, why there is none or None)."""
         trainer = self._trainers[t]
-        hung = None  # after a timeout the rest is not asked: it would only time out again
+        hung = None  # once out of time (or budget), the rest is not asked: it would only be again
+        timeouts = 0
         start: dict[int, np.ndarray | None] = {}
         first_epoch = dict.fromkeys(share, 0)
         order = [(i, b) for b in range(max((len(self.blocks(i)) for i in share), default=0))
@@ -154,18 +161,32 @@ class VerifiedTraining:
                        "first_epoch": first_epoch[i], "epochs": epochs}
                 seconds = trainer.call_timeout + 4 * self._train_cost(i) * epochs / (
                     self._runs(i)[0][0].epochs)
-                try:
-                    value, lost = trainer.trajectory(ask, seconds)
-                except Exception as exc:  # closed under it (an interrupt), or a bug
-                    value, lost = None, {"code": "reason.protocol",
-                                         "params": {"detail": str(exc)[:300]}}
-                if lost is not None and lost["code"] in ("reason.timeout", "reason.budget",
-                                                         "reason.cpu"):
+                value, lost = self._trajectory(trainer, ask, seconds)
+                # A block that ran out of time costs its stack. The others are asked on:
+                # its stack may need a function that hangs (which the checks will find
+                # and disable) where theirs do not; a second one ends the training.
+                timeouts += lost is not None and lost["code"] == "reason.timeout"
+                if lost is not None and (lost["code"] in ("reason.budget", "reason.cpu")
+                                         or timeouts >= MAX_TIMEOUTS):
                     hung = lost
                 states = value.get("states") if type(value) is dict else None
                 start[i] = states[-1] if type(states) is np.ndarray and len(states) else None
             self._arrived.put((i, value, lost))
             first_epoch[i] += epochs
+
+    def _trajectory(self, trainer: Any, ask: dict, seconds: float) -> tuple[Any, dict | None]:
+        while True:
+            try:
+                return trainer.trajectory(ask, seconds)
+            except Interrupted:  # a function was found hung meanwhile: again, without it
+                if self._stop.is_set():
+                    return None, {"code": "reason.protocol", "params": {"detail": "stopped"}}
+            except Exception as exc:  # closed under it (an interrupt), or a bug
+                return None, {"code": "reason.protocol", "params": {"detail": str(exc)[:300]}}
+
+    def _function_hung(self, qualname: str) -> None:
+        for trainer in self._trainers:
+            trainer.interrupt()
 
     def early(self, submission: Any) -> dict[Hashable, Outcome]:
         """Every key's results over the first block's epochs alone, as soon as those
@@ -214,6 +235,8 @@ class VerifiedTraining:
         """Stop asking the trainers and close them (a training under way ends with its
         worker); the threads end with them."""
         self._stop.set()
+        for unlisten in self._unlisten:
+            unlisten()
         for trainer in self._trainers:
             trainer.close()
         for thread in self._threads:

@@ -32,11 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from grader.worker import lane, namespace, outcomes, protocol, sandbox
-from grader.worker.errors import BudgetExhausted, StudentCodeError, WorkerStartError
+from grader.worker.errors import (
+    BudgetExhausted,
+    Interrupted,
+    StudentCodeError,
+    WorkerStartError,
+)
+from grader.worker.hung import HungFunctions
 from grader.worker.outcomes import Lost
 from grader.worker.sandbox import Protections
 
 _HERE = Path(__file__).resolve().parent
+_WHERE_SECONDS = 1.0  # for a worker that ran out of time to say where it is
 _WINDOWS = os.name == "nt"
 
 Outcome = Any  # the returned value, or the StudentCodeError instance (not raised)
@@ -50,6 +57,7 @@ class WorkerLimits:
     memory_mib: int = 1024  # address space
     cpu_seconds: int = 120  # per worker process
     max_processes: int = 64
+    cpus: float = 1.0  # CPUs the worker's whole process tree shares (a cgroup quota)
     max_file_mib: int = 16
     max_open_files: int = 64
     allowed_packages: tuple[str, ...] = ("numpy",)
@@ -104,11 +112,15 @@ class _Session:
     sandboxed: sandbox.Sandboxed
     sock: socket.socket
     lane: _Lane | None = None
+    where: socket.socket | None = None  # asks which function the worker is in
     next_id: int = 1
+    disabled: set[str] = field(default_factory=set)  # hung functions it has disabled
 
     def end(self, grace: float) -> None:
         self.sandboxed.stop(grace)
         self.sock.close()
+        if self.where is not None:
+            self.where.close()
         if self.lane is not None:
             self.lane.close()
 
@@ -151,8 +163,10 @@ class Worker:
         limits: WorkerLimits = WorkerLimits(),  # noqa: B008 (frozen)
         hidden_paths: Sequence[Path] = (),
         python: str = sys.executable,
+        hung: HungFunctions | None = None,
     ) -> None:
         self.staged_dir = Path(staged_dir).resolve()
+        self.hung = hung if hung is not None else HungFunctions()  # shared with siblings
         self.modules = tuple(modules)
         self.limits = limits
         self.hidden_paths = tuple(Path(p) for p in hidden_paths)
@@ -168,6 +182,8 @@ class Worker:
         self._unprivileged = True  # run as nobody where possible; off if that cannot start
         self._closed = False
         self._lane_wanted = 0  # depth of `with worker.fast_lane()` blocks
+        self._training = False  # a trajectory() is under way (interrupt() may end it)
+        self._interrupted = False
         self.last_stdout = ""  # what the student's code printed in the last round trip
 
     # --- public ---------------------------------------------------------------------------
@@ -195,9 +211,12 @@ class Worker:
         for i, c in enumerate(calls):
             if c.module in self._failed:
                 results[i] = outcomes.import_error(c, self._failed[c.module])
+            elif (seconds := self.hung.seconds(c.qualname)) is not None:
+                results[i] = outcomes.hung_error(c, c.qualname, seconds)
             else:
                 pending.append(i)
         if pending:
+            self._disable_hung()
             flight = [calls[i] for i in pending]
             for i, outcome in zip(pending, self._run(flight), strict=True):
                 results[i] = outcome
@@ -209,12 +228,17 @@ class Worker:
         happen in a process of their own, in their own order)."""
         limits = replace(self.limits, submission_budget=max(self._budget_left, 0.0))
         return Worker(self.staged_dir, self.modules, limits=limits,
-                      hidden_paths=self.hidden_paths, python=self.python)
+                      hidden_paths=self.hidden_paths, python=self.python, hung=self.hung)
 
     def trajectory(self, spec: dict, seconds: float) -> tuple[object, dict | None]:
         """The worker's own training of spec's runs with the student's functions
         (server.py's "trajectory" op), waited for at most `seconds`: (its value,
-        None), or (None, why there is none: a reason.* message {code, params})."""
+        None), or (None, why there is none: a reason.* message {code, params}).
+        Raises Interrupted when interrupt() ended it: ask again."""
+        self._interrupted = False
+        session = self._res.session
+        if session is not None and not session.sandboxed.alive():  # killed between calls
+            self._res.end_session(0.0)
         self._close_lane()  # the op goes over the socket
         try:
             self._ensure_session()
@@ -226,13 +250,35 @@ class Worker:
         if self._res.session is None:  # no module imported: the calls say why
             return None, {"code": "reason.protocol", "params": {"detail": "no worker"}}
         try:
+            self._disable_hung()
+            self._training = True
             reply = self._exchange({"op": "trajectory", **spec}, 1, seconds, "timeout")
         except Lost as lost:
+            if lost.how == "timeout" and lost.info.get("inside"):
+                self.hung.record(str(lost.info["inside"]), self.limits.call_timeout)
+                raise Interrupted from None  # again, with the function disabled
+            if self._interrupted:
+                raise Interrupted from None
             return None, outcomes.import_reason_for_loss(lost, self.limits)
+        finally:
+            self._training = False
+        if self._interrupted:
+            raise Interrupted
         (result,) = reply["results"]
         if "error" in result:
-            return None, outcomes.import_reason_for_report(result["error"], "", self.limits)
+            return None, outcomes.import_reason_for_report(result["error"], "", self.limits,
+                                                           self.hung)
         return result["ok"], None
+
+    def interrupt(self) -> None:
+        """From another thread: end the training under way in this worker, if one is
+        (its processes are killed; the owning thread's trajectory() raises
+        Interrupted). For a function found hung meanwhile, which the next try
+        disables at once."""
+        session = self._res.session
+        if self._training and session is not None:
+            self._interrupted = True
+            session.sandboxed.kill()
 
     @contextmanager
     def deadline(self, seconds: float) -> Iterator[None]:
@@ -344,6 +390,11 @@ class Worker:
         pass_fds = [] if _WINDOWS else [child.fileno()]
         if not _WINDOWS:
             argv[4:4] = ["--fd", str(child.fileno())]
+        where = theirs = None
+        if not _WINDOWS:
+            where, theirs = socket.socketpair()
+            argv[4:4] = ["--where", str(theirs.fileno())]
+            pass_fds.append(theirs.fileno())
         fast = self._new_lane()
         if fast is not None:
             worker_bell = fast.pop()
@@ -357,20 +408,25 @@ class Worker:
                                       pass_fds=tuple(pass_fds),
                                       max_processes=self.limits.max_processes,
                                       nproc_rlimit=nproc is not None,
-                                      unprivileged=self._unprivileged)
+                                      unprivileged=self._unprivileged,
+                                      cpus=self.limits.cpus)
             if _WINDOWS:  # no fd inheritance: hand the socket over through stdin
                 launched.process.stdin.write(child.share(launched.process.pid))
                 launched.process.stdin.close()
         except OSError as exc:
             parent.close()
+            if where is not None:
+                where.close()
             if fast is not None:
                 fast[0].close()
             raise WorkerStartError(f"cannot start the worker: {exc}") from exc
         finally:
             child.close()
+            if theirs is not None:
+                theirs.close()
             if fast is not None:
                 worker_bell.close()
-        session = _Session(launched, parent, fast[0] if fast is not None else None)
+        session = _Session(launched, parent, fast[0] if fast is not None else None, where)
         self._res.session = session
         limit = min(self.limits.import_timeout, self._budget_left)
         try:
@@ -479,7 +535,7 @@ class Worker:
             except lane.FrameTooBig:
                 pass  # too big for the shared memory: this one goes over the socket
             except Lost as lost:
-                return [outcomes.for_loss(lost, c, calls, self.limits) for c in calls]
+                return self._lost_outcomes(lost, calls)
         self._close_lane()
         if self._res.session is None:  # lost while leaving the lane
             lost = Lost("protocol", detail="the worker did not leave the fast lane")
@@ -490,10 +546,75 @@ class Worker:
         try:
             reply = self._exchange(request, len(calls), seconds, how, shown=shown)
         except Lost as lost:
-            return [outcomes.for_loss(lost, c, calls, self.limits) for c in calls]
+            return self._lost_outcomes(lost, calls)
         self.last_stdout = reply["stdout"]
-        return [outcomes.for_result(result, c, self.limits)
+        return [outcomes.for_result(result, c, self.limits, self.hung)
                 for c, result in zip(calls, reply["results"], strict=True)]
+
+    def _lost_outcomes(self, lost: Lost, calls: list[Call]) -> list[Outcome]:
+        """The calls' errors; a call that ran out of its own time limit is remembered
+        as hung: the function the worker was in, or the one called when it cannot tell."""
+        culprit = None
+        if lost.how == "timeout":
+            inside = lost.info.get("inside")
+            called = {c.qualname for c in calls}
+            culprit = inside if inside is not None else (
+                next(iter(called)) if len(called) == 1 else None)
+            if culprit is not None:
+                self.hung.record(culprit, self.limits.call_timeout)
+        return [outcomes.hung_error(c, culprit, self.limits.call_timeout, calls)
+                if culprit is not None and culprit != c.qualname
+                else outcomes.for_loss(lost, c, calls, self.limits) for c in calls]
+
+    def _disable_hung(self) -> None:
+        """Have the worker disable the functions known to hang that it has not yet."""
+        session = self._res.session
+        if session is None or len(self.hung) == len(session.disabled):
+            return
+        todo = [name for name in self.hung.names() if name not in session.disabled]
+        session.disabled.update(todo)
+        functions = [name.split(".", 1) for name in todo
+                     if name.split(".", 1)[0] in self.modules]
+        if not functions:
+            return
+        self._close_lane()
+        if self._res.session is None:
+            return
+        try:
+            self._exchange({"op": "disable", "functions": functions}, len(functions),
+                           self.limits.call_timeout, "timeout")
+        except Lost:
+            pass  # the worker is gone: the next one disables them at its start
+
+    def _inside(self, min_seconds: float = 0.0) -> str | None:
+        """The innermost function of the submission the worker is running now (asked
+        of its watching thread, server.py), if it answers at once and the call into the
+        submission under way began at least min_seconds ago."""
+        session = self._res.session
+        if session is None or session.where is None:
+            return None
+        try:
+            session.where.settimeout(_WHERE_SECONDS)
+            session.where.sendall(b"?")
+            data = b""
+            while not data.endswith(b"\n") and len(data) < 8192:
+                chunk = session.where.recv(8192)
+                if not chunk:
+                    return None
+                data += chunk
+            answer = json.loads(data)
+        except (OSError, ValueError):
+            return None
+        frames = answer.get("frames") if type(answer) is dict else None
+        in_call = answer.get("in_call") if type(answer) is dict else None
+        if type(frames) is not list or type(in_call) not in (int, float) or (
+                in_call < min_seconds):
+            return None
+        for frame in frames:
+            if (type(frame) is list and len(frame) == 2 and all(type(x) is str for x in frame)
+                    and frame[0] in self.modules and frame[1].isidentifier()):
+                return f"{frame[0]}.{frame[1]}"
+        return None
 
     def _allowance(self, n: int) -> tuple[float, str, float]:
         """(seconds, what runs out, seconds to show) for a round trip of n calls."""
@@ -540,8 +661,13 @@ class Worker:
         except protocol.EncodeError:  # the grader's arguments cannot be sent: its own mistake
             raise
         except (protocol.ProtocolTimeout, TimeoutError):
+            # A training makes thousands of calls: only one that has run for half the
+            # call limit when the time is up counts as hanging
+            inside = self._inside(self.limits.call_timeout / 2 if request["op"] == "trajectory"
+                                  else 0.0) if how == "timeout" else None
             self._res.end_session(self.limits.kill_grace)
-            raise Lost(how, seconds=seconds if shown is None else shown) from None
+            raise Lost(how, seconds=seconds if shown is None else shown, inside=inside
+                       ) from None
         except protocol.ConnectionClosed as exc:
             raise self._lost_connection(str(exc), expect_death=True) from None
         except protocol.ProtocolError as exc:
@@ -569,7 +695,7 @@ class Worker:
         except ValueError as exc:
             raise self._lost_connection(str(exc), expect_death=False) from None
         self.last_stdout = ""
-        return [outcomes.for_result(result, c, self.limits)
+        return [outcomes.for_result(result, c, self.limits, self.hung)
                 for c, result in zip(calls, results, strict=True)]
 
     def _lane_exchange(self, fast: _Lane, length: int, n: int, seconds: float, how: str,
@@ -591,8 +717,10 @@ class Worker:
             return lane.read_reply(fast.area.reply, slots[lane.REPLY_LEN], n,
                                    self.limits.protocol_limits())
         except TimeoutError:
+            inside = self._inside() if how == "timeout" else None
             self._res.end_session(self.limits.kill_grace)
-            raise Lost(how, seconds=seconds if shown is None else shown) from None
+            raise Lost(how, seconds=seconds if shown is None else shown, inside=inside
+                       ) from None
         except EOFError:
             raise self._lost_connection("the worker closed the lane", expect_death=True
                                         ) from None

@@ -138,3 +138,8 @@ class Unverified(StudentCodeError):
 
 class WorkerStartError(RuntimeError):
     """The worker could not be started: a problem of the grader or its machine."""
+
+
+class Interrupted(Exception):
+    """The grader ended a worker's training from another thread (Worker.interrupt):
+    not the student's doing; the training is asked again."""

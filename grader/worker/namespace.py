@@ -3,16 +3,16 @@
     unshare --fork --pid --kill-child --mount-proc --net --ipc --mount [--user --map-root-user]
         -- /bin/sh -c SCRIPT
 
-SCRIPT, run as root inside the new namespaces, before any student code:
-  1. joins the worker's pids cgroup (if any);
-  2. remounts every mount read-only, nosuid, nodev;
-  3. builds a minimal /dev (null, zero, full, random, urandom): no disks, no terminals;
-  4. covers each hidden path with an empty read-only tmpfs, then puts back (bind
+SCRIPT, run as root inside the new namespaces (and the worker's cgroups, which
+its keeper joined before it started `unshare`: keeper.py), before any student code:
+  1. remounts every mount read-only, nosuid, nodev;
+  2. builds a minimal /dev (null, zero, full, random, urandom): no disks, no terminals;
+  3. covers each hidden path with an empty read-only tmpfs, then puts back (bind
      mounts) the paths the worker needs that lie inside it: the interpreter, the
      allowed packages, the worker's private directory. Hidden by default: homes,
      temporary directories (other workers' files), /run (unix sockets), /mnt...;
-  5. mounts a fresh tmpfs as the working directory, the only writable place;
-  6. `setpriv` to uid/gid 65534 (nobody) when root, with no capabilities and
+  4. mounts a fresh tmpfs as the working directory, the only writable place;
+  5. `setpriv` to uid/gid 65534 (nobody) when root, with no capabilities and
      no_new_privs, and execs Python. Without capabilities the student code cannot
      umount the tmpfs over hidden files; as nobody it owns no file of the machine.
 """
@@ -97,14 +97,11 @@ def hiding_plan(hidden: Sequence[Path], keep: Sequence[Path]) -> list[tuple[Path
     return plan
 
 
-def script(view: View, argv: Sequence[str], mode: Mode, *, cgroup_procs: Path | None,
-           uid: int | None) -> str:
+def script(view: View, argv: Sequence[str], mode: Mode, *, uid: int | None) -> str:
     """The root shell script described in the module docstring."""
     q = shlex.quote
     dev = str(view.dev)
     lines = ["set -e"]
-    if cgroup_procs is not None:
-        lines.append(f"echo 0 > {q(str(cgroup_procs))}")
     if mode.read_only:
         lines.append(_READ_ONLY_LOOP)
     lines.append(f"mount -n -t tmpfs -o size=1m,mode=0755 hwgrade-dev {q(dev)}")
@@ -187,7 +184,7 @@ def _try(mode: Mode) -> tuple[bool, str]:
         if mode.unprivileged:
             os.chown(base, NOBODY, NOBODY)
         uid = NOBODY if mode.unprivileged else None
-        argv = command(mode, script(view, ["/bin/true"], mode, cgroup_procs=None, uid=uid))
+        argv = command(mode, script(view, ["/bin/true"], mode, uid=uid))
         try:
             done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, timeout=15, cwd=tmp, env=_PROBE_ENV)

@@ -30,9 +30,10 @@ from grader.worker.errors import (
 
 if TYPE_CHECKING:
     from grader.worker.client import Call, WorkerLimits
+    from grader.worker.hung import HungFunctions
 
 REPORT_KEYS = frozenset({"kind", "type", "message", "frames", "detail"})
-KINDS = frozenset({"exception", "memory", "exit", "interrupt", "missing", "encode"})
+KINDS = frozenset({"exception", "memory", "exit", "interrupt", "missing", "encode", "hung"})
 STDOUT_CAP = 65536  # characters; the worker keeps 8 KiB, anything far beyond is malformed
 
 
@@ -58,6 +59,16 @@ def error(cls: type[StudentCodeError], code: str, call: Call, flight: Sequence[C
     """An error of `call`; the message names every function of `flight` (the calls in flight)."""
     names = list(dict.fromkeys(c.function for c in flight))
     return cls(code, function=call.qualname, names=names, **params)
+
+
+def hung_error(call: Call, hung: str, seconds: float, flight: Sequence[Call] = ()
+               ) -> StudentTimeout:
+    """`call` failed at once: `hung` ("module.function", the call's own function or
+    one it calls) did not return earlier in this grading."""
+    if hung == call.qualname:
+        return error(StudentTimeout, "hung", call, [call], seconds=secs(seconds))
+    return error(StudentTimeout, "hung_callee", call, flight or [call],
+                 hung=hung.split(".", 1)[-1], seconds=secs(seconds))
 
 
 def budget_error(limits: WorkerLimits) -> BudgetExhausted:
@@ -105,10 +116,11 @@ def death(status: int | None, cpu: float | None, limits: WorkerLimits
     return StudentExit, "exit", {"exit_code": status}
 
 
-def for_result(result: dict, call: Call, limits: WorkerLimits) -> object:
+def for_result(result: dict, call: Call, limits: WorkerLimits,
+               hung: HungFunctions | None = None) -> object:
     """The outcome of one checked result: the value (or (value, args)), or the error."""
     if "error" in result:
-        return for_report(result["error"], call, limits)
+        return for_report(result["error"], call, limits, hung)
     value = result["ok"]
     if not call.return_args:
         return value
@@ -118,9 +130,16 @@ def for_result(result: dict, call: Call, limits: WorkerLimits) -> object:
     return value[0], value[1]
 
 
-def for_report(report: dict, call: Call, limits: WorkerLimits) -> StudentCodeError:
+def for_report(report: dict, call: Call, limits: WorkerLimits,
+               hung: HungFunctions | None = None) -> StudentCodeError:
     """The error for a report the worker sent (already checked by check_reply)."""
     kind, flight = report["kind"], [call]
+    if kind == "hung":  # a disabled function was called: believed if we disabled it
+        seconds = hung.seconds(report["detail"]) if hung is not None else None
+        if seconds is not None:
+            return hung_error(call, report["detail"], seconds)
+        return error(StudentException, "exception", call, flight, exc_type=report["type"],
+                     exc_message=report["message"])
     if kind == "memory":
         return error(StudentMemoryError, "memory", call, flight, limit_mib=limits.memory_mib)
     if kind == "exit":
@@ -153,9 +172,12 @@ def import_reason_for_loss(lost: Lost, limits: WorkerLimits) -> dict[str, object
     return {"code": f"reason.{code}", "params": params}
 
 
-def import_reason_for_report(report: dict, module: str, limits: WorkerLimits
-                             ) -> dict[str, object]:
+def import_reason_for_report(report: dict, module: str, limits: WorkerLimits,
+                             hung: HungFunctions | None = None) -> dict[str, object]:
     kind = report["kind"]
+    if kind == "hung" and hung is not None and (seconds := hung.seconds(report["detail"])):
+        return {"code": "reason.hung", "params": {"hung": report["detail"].split(".", 1)[-1],
+                                                  "seconds": secs(seconds)}}
     if kind == "exception":
         params: dict[str, object] = {"exc_type": report["type"],
                                      "exc_message": report["message"]}

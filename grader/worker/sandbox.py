@@ -24,10 +24,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from grader.worker import namespace
-from grader.worker.cgroup import PidsCgroup, pids_roots
+from grader.worker.cgroup import WorkerCgroup, cpu_roots_exist, pids_roots
 
 _LINUX = sys.platform.startswith("linux")
 _WINDOWS = os.name == "nt"
+_KEEPER = Path(__file__).with_name("keeper.py")
+_KEEPER_SECONDS = 3.0  # for the keeper to empty and remove the cgroups before we do
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Protections:
     read_only_files: bool = False  # can write nothing but its private working directory
     unprivileged_user: bool = False  # runs as nobody: owns no file, reads only public ones
     process_limit: bool = False  # fork bombs contained
+    cpu_limit: bool = False  # the worker's processes share one CPU quota, all together
+    dies_with_grader: bool = False  # its whole tree ends when the grader does, even by SIGKILL
     non_dumpable: bool = False  # the grader cannot be ptraced or read via /proc/PID/mem
     notes: tuple[str, ...] = ()
 
@@ -89,12 +93,14 @@ def process_rlimit(max_processes: int) -> int | None:
 
 @dataclass
 class Sandboxed:
-    """One launched worker: its process, its cgroup and what protects it."""
+    """One launched worker: its process (the keeper, where there is one), its cgroup,
+    the pipe it watches and what protects it."""
 
     process: subprocess.Popen
     protections: Protections
-    cgroup: PidsCgroup | None = None
-    namespaced: bool = False  # killing `unshare` kills everything in the namespace
+    cgroup: WorkerCgroup | None = None
+    namespaced: bool = False  # the worker is its pid namespace's init: all dies with it
+    watch: int | None = None  # our end of the pipe whose end of file stops the worker
     cpu_seconds: float | None = None  # CPU time of the worker, known once reaped
     _released: bool = field(default=False, repr=False)
 
@@ -110,6 +116,13 @@ class Sandboxed:
                 os.killpg(self.process.pid, sig)
             except OSError:
                 pass
+
+    def kill(self) -> None:
+        """SIGKILL the worker's processes now, from any thread; release() still reaps."""
+        if self.cgroup is not None:
+            self.cgroup.kill_all()  # not the keeper: it cleans up and exits after them
+        else:  # in a namespace `unshare` goes, and its child, the init, dies with it
+            self.signal_all(getattr(signal, "SIGKILL", 9))
 
     def wait_exit(self, timeout: float) -> bool:
         """Wait up to `timeout` s for the process to exit, without reaping it."""
@@ -132,14 +145,26 @@ class Sandboxed:
         self.release()
 
     def release(self) -> int:
-        """Kill whatever is left, reap, remove the cgroup; return the exit status."""
+        """Kill whatever is left, reap, remove the cgroup; return the exit status.
+
+        Closing the watched pipe tells the keeper and the worker to end everything;
+        the grader kills the cgroup too, not to wait for them, and takes over the
+        keeper's part if the keeper has not finished in time."""
         if not self._released:
             self._released = True
-            self.signal_all(getattr(signal, "SIGKILL", 9))
-            if self.cgroup is not None:
+            if self.watch is not None:
+                os.close(self.watch)
+                self.watch = None
+            if self.cgroup is None:
+                self.signal_all(getattr(signal, "SIGKILL", 9))
+            else:
                 self.cgroup.kill_all()
             before = _children_cpu()
-            self.process.wait()
+            try:
+                self.process.wait(timeout=_KEEPER_SECONDS if self.cgroup is not None else None)
+            except subprocess.TimeoutExpired:
+                self.signal_all(getattr(signal, "SIGKILL", 9))
+                self.process.wait()
             after = _children_cpu()
             if before is not None and after is not None:
                 self.cpu_seconds = after - before
@@ -178,25 +203,35 @@ def launch(
     max_processes: int,
     nproc_rlimit: bool,
     unprivileged: bool = True,
+    cpus: float | None = 1.0,
 ) -> Sandboxed:
     """Start `argv` (the worker command) as protected as this platform allows.
 
     `view.keep` must list every path the worker reads (interpreter, packages,
     `private_root`, which holds its runtime, submission copy and working dir).
     `unprivileged=False` keeps uid 0 (without capabilities) even where nobody works.
+    `cpus` caps the CPU of the worker's whole process tree where a cgroup can.
+    The command gets `--watch FD` appended: the read end of a pipe only the grader
+    holds open (Sandboxed.watch), whose end of file means "stop now".
     """
     mode, why_not = namespace.probe()
-    cgroup = PidsCgroup.create(max_processes) if _LINUX and _is_root() else None
+    cgroup = WorkerCgroup.create(max_processes, cpus) if _LINUX and _is_root() else None
     uid = namespace.NOBODY if mode is not None and mode.unprivileged and unprivileged else None
+    watched, watch = os.pipe() if not _WINDOWS else (None, None)
+    if watched is not None:  # the worker ends itself at its end of file (server.py)
+        argv = [*argv, "--watch", str(watched)]
+        pass_fds = (*pass_fds, watched)
     if mode is not None:
         if uid is not None:
             os.chown(private_root, uid, uid)  # 0700: only the worker (and root) enter
         hidden = (*view.hidden, *namespace.default_hidden())
-        shell = namespace.script(replace(view, hidden=hidden), argv, mode, uid=uid,
-                                 cgroup_procs=cgroup.procs_file if cgroup else None)
+        shell = namespace.script(replace(view, hidden=hidden), argv, mode, uid=uid)
         command = namespace.command(mode, shell)
     else:
         command = list(argv)
+    if cgroup is not None:  # the keeper starts the worker inside the cgroups
+        command = [os.path.realpath(sys.executable), "-I", "-S", str(_KEEPER), str(watched),
+                   *map(str, cgroup.folders), "--", *command]
     kwargs: dict[str, object] = {}
     if _WINDOWS:
         kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
@@ -211,13 +246,12 @@ def launch(
     except OSError:
         if cgroup is not None:
             cgroup.remove()
+        if watch is not None:
+            os.close(watch)
         raise
-    if cgroup is not None:
-        try:
-            cgroup.add(process.pid)  # no student code has run yet: the worker waits for a request
-        except OSError:
-            cgroup.remove()
-            cgroup = None
+    finally:
+        if watched is not None:
+            os.close(watched)
     if _LINUX:
         try:  # `unshare` re-raises the worker's fatal signal: no core file of it either
             import resource
@@ -225,22 +259,27 @@ def launch(
             resource.prlimit(process.pid, resource.RLIMIT_CORE, (0, 0))
         except (OSError, AttributeError):
             pass
-    protections = _protections(mode, why_not, cgroup is not None or nproc_rlimit, uid is not None)
-    return Sandboxed(process, protections, cgroup, namespaced=mode is not None)
+    protections = _protections(mode, why_not, cgroup is not None or nproc_rlimit,
+                               uid is not None, cpu_limit=cgroup is not None and cgroup.cpu_limited)
+    return Sandboxed(process, protections, cgroup, namespaced=mode is not None, watch=watch)
 
 
 def planned_protections(max_processes: int) -> Protections:
     """What `launch` would give, without launching."""
     mode, why_not = namespace.probe()
+    cpu_limit = False
     if _LINUX and _is_root():
         limited = bool(pids_roots())
+        cpu_limit = cpu_roots_exist()
     else:
         limited = process_rlimit(max_processes) is not None
-    return _protections(mode, why_not, limited, mode is not None and mode.unprivileged)
+    return _protections(mode, why_not, limited, mode is not None and mode.unprivileged,
+                        cpu_limit=cpu_limit)
 
 
 def _protections(
-    mode: namespace.Mode | None, why_not: str, process_limit: bool, unprivileged: bool
+    mode: namespace.Mode | None, why_not: str, process_limit: bool, unprivileged: bool,
+    cpu_limit: bool = False,
 ) -> Protections:
     notes: list[str] = []
     rlimits = not _WINDOWS
@@ -260,6 +299,13 @@ def _protections(
                          "root): it can read files of that user outside the hidden places")
     if not process_limit:
         notes.append("no process limit: a fork bomb is stopped only by the call timeout")
+    if process_limit and not cpu_limit:
+        notes.append("no CPU quota for the worker's processes as a whole: each has its own "
+                     "CPU time limit, so forked spinners slow the machine until the call "
+                     "timeout")
+    if mode is None and not _WINDOWS:
+        notes.append("processes the student's code starts in a session of their own may "
+                     "outlive the grading if the grader itself is killed")
     non_dumpable = make_grader_non_dumpable()
     if not non_dumpable and _LINUX:
         notes.append("the grader process could not be made non-dumpable")
@@ -272,6 +318,8 @@ def _protections(
         read_only_files=mode is not None and mode.read_only,
         unprivileged_user=unprivileged,
         process_limit=process_limit,
+        cpu_limit=cpu_limit,
+        dies_with_grader=mode is not None,
         non_dumpable=non_dumpable,
         notes=tuple(notes),
     )

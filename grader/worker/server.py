@@ -21,7 +21,16 @@ into the empty working directory; then it says "ready" and serves requests:
            with the student's functions, run here (grader/playground/calls.py); the
            grader recomputes every transition before it believes any of them
            (grader/experiments/verify.py)
+    {"op": "disable", "id": n, "functions": [[module, name], ...]}
+        -> the functions, which did not return earlier in this grading, raise at once
+           when called (from the grader or from another function of the submission)
     {"op": "bye"}                                -> exit
+
+Two more descriptors, each watched by a thread: --watch (a pipe: its end of file,
+the grader gone, ends the process and its namespace) and --where (a socket: each
+byte the grader sends is answered with the submission's functions on the main
+thread's stack, innermost first, and how long ago the grader's call into the
+submission under way began: which function a call that did not return is in).
 
 Each result is {"ok": value} or {"error": {"kind", "type", "message", "frames",
 "detail"}}. Nothing here is trusted by the grader: it only computes.
@@ -35,12 +44,37 @@ import os
 import re
 import socket
 import sys
+import time
 import traceback
 
 TEXT_CAP = 2048  # characters of an exception message
 STDOUT_CAP = 8192  # characters of printed output kept per request
 _UNSENDABLE = re.compile(r"cannot send a value of type (\w+);")
 _BUILTINS = dict(builtins.__dict__)  # taken before any student code runs
+_CALL_STARTED = [None]  # when the student's function running now was called (monotonic)
+
+
+class _Hung(BaseException):
+    """Raised by a disabled function: not an Exception, so `except Exception` in the
+    submission does not turn it into a value."""
+
+
+def _disabled(module_name, name):
+    def hung(*args, **kwargs):
+        raise _Hung(f"{module_name}.{name}")
+
+    hung.__name__ = hung.__qualname__ = name
+    return hung
+
+
+def _disable(request, modules):
+    results = []
+    for module_name, name in request["functions"]:
+        module = modules.get(module_name)
+        if module is not None and callable(getattr(module, name, None)):
+            setattr(module, name, _disabled(module_name, name))
+        results.append({"ok": None})
+    return results
 
 
 def _restore_builtins():
@@ -164,7 +198,9 @@ def _report(exc, staged):
                 frames.append([_text(os.path.relpath(exc.filename, staged)), exc.lineno,
                                "<module>"])
         kind, detail = "exception", ""
-        if isinstance(exc, MemoryError):
+        if isinstance(exc, _Hung):
+            kind, detail = "hung", _text(exc.args[0] if exc.args else "", 200)
+        elif isinstance(exc, MemoryError):
             kind = "memory"
         elif isinstance(exc, SystemExit):
             kind, detail = "exit", _text(repr(exc.code) if exc.code is not None else "", 200)
@@ -232,10 +268,14 @@ def _invoke(module_name, function_name, args, kwargs, staged, modules):
             return "error", _missing(f"{module_name}.{function_name} is not a function")
         args = [_rng_or_value(a) for a in args]
         kwargs = {k: _rng_or_value(v) for k, v in kwargs.items()}
+        _CALL_STARTED[0] = time.monotonic()
         return "ok", function(*args, **kwargs)
     except BaseException as exc:
         _restore_builtins()
         return "error", _report(exc, staged)
+    finally:
+        _CALL_STARTED[0] = None
+        _end_strays()
 
 
 def _trajectory(request, staged, modules, problems):
@@ -259,6 +299,7 @@ def _trajectory(request, staged, modules, problems):
 
         def call(module_name, function_name, args):
             function = getattr(modules.get(module_name), function_name, None)
+            _CALL_STARTED[0] = time.monotonic()
             try:
                 if not callable(function):
                     raise TypeError(f"{module_name}.{function_name} is not a function")
@@ -269,6 +310,9 @@ def _trajectory(request, staged, modules, problems):
             except BaseException:
                 _restore_builtins()
                 raise calls.Failed from None
+            finally:
+                _CALL_STARTED[0] = None
+                _end_strays()
 
         return {"ok": calls.record_trajectory(request, call, problems)}
     except BaseException as exc:
@@ -307,6 +351,26 @@ def _send_reply(sock, reply, limits):
             if "ok" in result:
                 results[i] = {"error": _unsendable(result["ok"], exc)}
         return protocol.send_message(sock, reply, limits=limits)
+
+
+def _end_strays():
+    """Kill every other process of the pid namespace: a call is a computation, and
+    nothing it started outlives it (no spinner left to slow the next calls, no
+    daemon holding a slot of the process limit). Only as the namespace's init,
+    where kill(-1) reaches the namespace alone (a forked child passing here is not)."""
+    if os.getpid() != 1:
+        return
+    try:
+        os.kill(-1, 9)
+    except OSError:
+        return  # none there (the usual case: one failed system call)
+    while True:  # as init we reap them all, orphans included: zombies hold pids too
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except OSError:
+            continue
 
 
 def serve_lane(lane_area, doorbell, staged, modules, kept, limits, me, last):
@@ -353,8 +417,11 @@ def serve(sock, staged, kept, limits, lane_area=None, doorbell=None):
         op = request.get("op") if isinstance(request, dict) else None
         if op == "import":
             results = [_import(name, staged, modules) for name in request["modules"]]
+            _end_strays()
         elif op == "call":
             results = [_call(spec, staged, modules) for spec in request["calls"]]
+        elif op == "disable":
+            results = _disable(request, modules)
         elif op == "trajectory":
             results = [_trajectory(request, staged, modules, problems)]
             _restore_builtins()
@@ -384,7 +451,70 @@ def _parse(argv):
     args = dict(zip(argv[0::2], argv[1::2], strict=True))
     return {"fd": args.get("--fd"), "lane": args.get("--lane"),
             "doorbell": args.get("--doorbell"), "staged": os.path.abspath(args["--staged"]),
-            "pkgs": args["--pkgs"], "work": args["--work"], "limits": json.loads(args["--limits"])}
+            "pkgs": args["--pkgs"], "work": args["--work"], "limits": json.loads(args["--limits"]),
+            "watch": args.get("--watch"), "where": args.get("--where")}
+
+
+def _watch(watch, where, staged):
+    """The watching thread (see the module doc). As its pid namespace's init this process
+    takes every process of the namespace with it when it exits (the kernel kills
+    them); elsewhere it kills its own session's process group. As init it also dies
+    with `unshare`: a parent-death signal set here, after setpriv's credential
+    change, which clears the one `--kill-child` set."""
+    import select
+    import signal
+    import threading
+
+    if os.getpid() == 1:
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    asker = socket.socket(fileno=where) if where is not None else None
+    main = threading.main_thread().ident
+
+    def end():
+        if os.getpid() != 1:
+            try:
+                os.killpg(0, signal.SIGKILL)  # ourselves included
+            except OSError:
+                pass
+        os._exit(75)
+
+    def run():
+        fds = [fd for fd in (watch, where) if fd is not None]
+        try:
+            while True:
+                ready, _, _ = select.select(fds, [], [])
+                if watch in ready and not os.read(watch, 1):
+                    end()  # nobody writes; end of file: the grader is gone
+                if where in ready:
+                    if not asker.recv(16):
+                        fds.remove(where)
+                        continue
+                    started = _CALL_STARTED[0]
+                    answer = {"frames": _where(main, staged),
+                              "in_call": None if started is None else time.monotonic() - started}
+                    asker.sendall(json.dumps(answer).encode() + b"\n")
+        except BaseException:  # a descriptor closed or replaced under us: stop
+            end()
+
+    threading.Thread(target=run, name="hwgrade-watch", daemon=True).start()
+
+
+def _where(thread_id, staged):
+    """[[module, function], ...]: the submission's module-level functions on the
+    stack of thread `thread_id`, innermost first."""
+    frame = sys._current_frames().get(thread_id)
+    found = []
+    while frame is not None and len(found) < 16:
+        code = frame.f_code
+        if _in_staged(code.co_filename, staged):
+            name = os.path.relpath(code.co_filename, staged)
+            module = name[:-3] if name.endswith(".py") and os.sep not in name else None
+            if module is not None:
+                function = getattr(sys.modules.get(module), code.co_name, None)
+                if getattr(function, "__code__", None) is code:
+                    found.append([module, code.co_name])
+        frame = frame.f_back
+    return found
 
 
 def _open_channel(args):
@@ -396,6 +526,9 @@ def _open_channel(args):
 
 def main(argv):
     args = _parse(argv)
+    if args["watch"] is not None or args["where"] is not None:
+        _watch(*(int(args[k]) if args[k] is not None else None for k in ("watch", "where")),
+               args["staged"])
     sock = _open_channel(args)
     kept, failed = _bootstrap(args)
     import protocol
