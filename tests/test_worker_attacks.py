@@ -153,6 +153,28 @@ def whoami():
 def sleepy():
     time.sleep(3600)
 
+def spin_together(n, seconds):
+    # n forked spinners; the CPU time they used in all
+    r, w = os.pipe()
+    pids = []
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                pass
+            t = os.times()
+            os.write(w, f"{t.user + t.system} ".encode())
+            os._exit(0)
+        pids.append(pid)
+    os.close(w)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    data = b""
+    while chunk := os.read(r, 4096):
+        data += chunk
+    return sum(float(x) for x in data.split())
+
 def calls_sleepy():
     return sleepy()
 
@@ -510,3 +532,12 @@ def test_a_check_time_limit_is_not_a_hang(make_worker):
     with worker.deadline(0.5):
         fails_with(worker, StudentTimeout, "sleepy")
     assert worker.hung.names() == []
+
+
+def test_the_worker_tree_shares_one_cpu(make_worker):
+    worker = make_worker()
+    needs(worker, "cpu_limit")
+    used = worker.call("attacks", "spin_together", 4, 1.5)
+    # 4 spinners for 1.5 s: 6 s of CPU where there are 4 cores, 3 s on 2; one CPU's quota
+    # gives them about 1.5 s together (a busy machine gives less, never more)
+    assert 0.3 < used < 2.2, used

@@ -59,23 +59,6 @@ class WorkerCgroup:
                     cpu_limited = True
         return cls(folders, cpu_limited)
 
-    @property
-    def procs_files(self) -> list[Path]:
-        return [folder / "cgroup.procs" for folder in self.folders]
-
-    def add(self, pid: int) -> None:
-        for procs in self.procs_files:
-            procs.write_text(f"{pid}\n")
-
-    def pids(self) -> list[int]:
-        found: set[int] = set()
-        for procs in self.procs_files:
-            try:
-                found.update(int(line) for line in procs.read_text().split())
-            except (OSError, ValueError):
-                continue
-        return sorted(found)
-
     def kill_all(self) -> None:
         kill_cgroups([str(f) for f in self.folders])
 

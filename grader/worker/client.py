@@ -254,8 +254,8 @@ class Worker:
             self._training = True
             reply = self._exchange({"op": "trajectory", **spec}, 1, seconds, "timeout")
         except Lost as lost:
-            if lost.how == "timeout" and lost.info.get("inside"):
-                self.hung.record(str(lost.info["inside"]), self.limits.call_timeout)
+            if lost.how == "timeout" and lost.info.get("inside") and self.hung.record(
+                    str(lost.info["inside"]), self.limits.call_timeout):
                 raise Interrupted from None  # again, with the function disabled
             if self._interrupted:
                 raise Interrupted from None

@@ -21,14 +21,16 @@ class HungFunctions:
         self._seconds: dict[str, float] = {}  # "module.function" -> the limit it ran out of
         self._listeners: list[Callable[[str], None]] = []
 
-    def record(self, qualname: str, seconds: float) -> None:
+    def record(self, qualname: str, seconds: float) -> bool:
+        """Remember qualname as hung; False if it already was."""
         with self._lock:
             if qualname in self._seconds:
-                return
+                return False
             self._seconds[qualname] = seconds
             listeners = list(self._listeners)
         for listener in listeners:
             listener(qualname)
+        return True
 
     def seconds(self, qualname: str) -> float | None:
         """The time limit `qualname` ran out of, or None if it has not hung."""
