@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import time
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Any
 
@@ -175,14 +176,26 @@ class VerifiedTraining:
             first_epoch[i] += epochs
 
     def _trajectory(self, trainer: Any, ask: dict, seconds: float) -> tuple[Any, dict | None]:
+        hung = getattr(trainer, "hung", None)
         while True:
+            known = len(hung) if hung is not None else 0
             try:
-                return trainer.trajectory(ask, seconds)
+                value, lost = trainer.trajectory(ask, seconds)
             except Interrupted:  # a function was found hung meanwhile: again, without it
                 if self._stop.is_set():
                     return None, {"code": "reason.protocol", "params": {"detail": "stopped"}}
+                continue
             except Exception as exc:  # closed under it (an interrupt), or a bug
                 return None, {"code": "reason.protocol", "params": {"detail": str(exc)[:300]}}
+            if lost is None or lost["code"] != "reason.processes" or hung is None:
+                return value, lost
+            # Stopped at the process limit, by one of many functions: the function checks
+            # name it soon (they call one at a time); then again, without it.
+            end = time.monotonic() + trainer.call_timeout
+            while len(hung) == known and time.monotonic() < end and not self._stop.is_set():
+                time.sleep(0.05)
+            if len(hung) == known or self._stop.is_set():
+                return value, lost
 
     def _function_hung(self, qualname: str) -> None:
         for trainer in self._trainers:

@@ -39,6 +39,7 @@ from grader.worker.errors import (
     WorkerStartError,
 )
 from grader.worker.hung import HungFunctions
+from grader.worker.keeper import FORK_LIMIT_EXIT
 from grader.worker.outcomes import Lost
 from grader.worker.sandbox import Protections
 
@@ -211,8 +212,8 @@ class Worker:
         for i, c in enumerate(calls):
             if c.module in self._failed:
                 results[i] = outcomes.import_error(c, self._failed[c.module])
-            elif (seconds := self.hung.seconds(c.qualname)) is not None:
-                results[i] = outcomes.hung_error(c, c.qualname, seconds)
+            elif (why := self.hung.why(c.qualname)) is not None:
+                results[i] = outcomes.hung_error(c, c.qualname, why)
             else:
                 pending.append(i)
         if pending:
@@ -255,7 +256,7 @@ class Worker:
             reply = self._exchange({"op": "trajectory", **spec}, 1, seconds, "timeout")
         except Lost as lost:
             if lost.how == "timeout" and lost.info.get("inside") and self.hung.record(
-                    str(lost.info["inside"]), self.limits.call_timeout):
+                    str(lost.info["inside"]), self._timed_out):
                 raise Interrupted from None  # again, with the function disabled
             if self._interrupted:
                 raise Interrupted from None
@@ -552,19 +553,29 @@ class Worker:
                 for c, result in zip(calls, reply["results"], strict=True)]
 
     def _lost_outcomes(self, lost: Lost, calls: list[Call]) -> list[Outcome]:
-        """The calls' errors; a call that ran out of its own time limit is remembered
-        as hung: the function the worker was in, or the one called when it cannot tell."""
-        culprit = None
+        """The calls' errors. A call that ran out of its own time limit is remembered
+        as hung: the function the worker was in, or the one called when it cannot
+        tell; one the keeper stopped at the process limit, when it was alone in flight."""
+        culprit, why = None, None
+        called = {c.qualname for c in calls}
         if lost.how == "timeout":
             inside = lost.info.get("inside")
-            called = {c.qualname for c in calls}
             culprit = inside if inside is not None else (
                 next(iter(called)) if len(called) == 1 else None)
-            if culprit is not None:
-                self.hung.record(culprit, self.limits.call_timeout)
-        return [outcomes.hung_error(c, culprit, self.limits.call_timeout, calls)
-                if culprit is not None and culprit != c.qualname
+            why = self._timed_out
+        elif lost.how == "died" and lost.info.get("status") == FORK_LIMIT_EXIT and (
+                len(called) == 1):
+            culprit, why = next(iter(called)), {"code": "processes",
+                                                "limit": self.limits.max_processes}
+        if culprit is not None and why is not None:
+            self.hung.record(culprit, why)
+        return [outcomes.hung_error(c, culprit, why, calls)
+                if culprit is not None and why is not None and culprit != c.qualname
                 else outcomes.for_loss(lost, c, calls, self.limits) for c in calls]
+
+    @property
+    def _timed_out(self) -> dict:
+        return {"code": "timeout", "seconds": self.limits.call_timeout}
 
     def _disable_hung(self) -> None:
         """Have the worker disable the functions known to hang that it has not yet."""

@@ -1,6 +1,7 @@
 """The functions of a submission that did not return, remembered for the whole grading.
 
-A call that runs out of its time limit costs that limit once: the Worker that saw
+A call that runs out of its time limit (or that the keeper stopped at the process
+limit: a fork bomb) costs that once: the Worker that saw
 it records the function here (the innermost function of the submission on the
 worker's stack when time ran out, so that `sigmoid_derivative` calling a sleeping
 `sigmoid` blames `sigmoid`), and from then on every worker of the grading (a
@@ -18,32 +19,34 @@ from collections.abc import Callable
 class HungFunctions:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seconds: dict[str, float] = {}  # "module.function" -> the limit it ran out of
+        # "module.function" -> why: {"code": "timeout", "seconds": s} | {"code": "processes",
+        # "limit": n}
+        self._why: dict[str, dict] = {}
         self._listeners: list[Callable[[str], None]] = []
 
-    def record(self, qualname: str, seconds: float) -> bool:
-        """Remember qualname as hung; False if it already was."""
+    def record(self, qualname: str, why: dict) -> bool:
+        """Remember qualname as hung, and why; False if it already was."""
         with self._lock:
-            if qualname in self._seconds:
+            if qualname in self._why:
                 return False
-            self._seconds[qualname] = seconds
+            self._why[qualname] = dict(why)
             listeners = list(self._listeners)
         for listener in listeners:
             listener(qualname)
         return True
 
-    def seconds(self, qualname: str) -> float | None:
-        """The time limit `qualname` ran out of, or None if it has not hung."""
+    def why(self, qualname: str) -> dict | None:
+        """Why `qualname` was stopped, or None if it has not been."""
         with self._lock:
-            return self._seconds.get(qualname)
+            return self._why.get(qualname)
 
     def names(self) -> list[str]:
         with self._lock:
-            return list(self._seconds)
+            return list(self._why)
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._seconds)
+            return len(self._why)
 
     def listen(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call listener(qualname) on each new entry (from the recording thread);

@@ -11,6 +11,11 @@ whichever comes first:
   end of file: the grader closed it, or died, SIGKILL included (the kernel closes
   a dead process's files, which no signal handler could do).
 
+It also stops the worker once its processes stay at their limit with forks
+refused (the pids cgroup counts them) for two checks in a row: a correct
+submission never gets there, and a fork bomb would spin there, all 64 of its
+processes, until the call's time ran out; it then exits with FORK_LIMIT_EXIT.
+
 Then it kills every process in the worker's cgroups (forked, setsid'd and
 daemonized descendants included: none can leave a cgroup, and a fork bomb is
 frozen at its pids limit first), removes the cgroup folders and exits with the
@@ -28,6 +33,8 @@ import sys
 import time
 
 KILL_SECONDS = 5.0  # a fork bomb at its pids limit is emptied well within this
+FORK_CHECK_MS = 50  # how often the pids limit's refusals are looked at
+FORK_LIMIT_EXIT = 86  # our exit status when we stopped a worker at its process limit
 
 
 class _Stop(Exception):
@@ -89,8 +96,24 @@ def remove_cgroups(folders, seconds=2.0):
                 time.sleep(0.002)
 
 
-def _wait_for_either(pid, watch):
-    """Block until the child exits or the watched pipe ends (or a SIGTERM)."""
+def _at_limit(folder):
+    """Whether `folder`'s processes are at their limit now, with forks refused."""
+    try:
+        with open(os.path.join(folder, "pids.events")) as f:
+            refused = dict(line.split() for line in f if line.strip()).get("max", "0")
+        with open(os.path.join(folder, "pids.current")) as f:
+            current = int(f.read())
+        with open(os.path.join(folder, "pids.max")) as f:
+            limit = int(f.read())
+    except (OSError, ValueError):  # "max": no limit
+        return False
+    return int(refused) > 0 and current >= limit - 1
+
+
+def _wait_for_either(pid, watch, pids_folder):
+    """Block until the child exits, the watched pipe ends (or a SIGTERM), or the
+    worker's processes run into their limit: True for the last (a fork bomb, which
+    would otherwise spin at the limit until the call's time runs out)."""
     poller = select.poll()
     poller.register(watch, select.POLLIN | select.POLLHUP | select.POLLERR)
     try:
@@ -99,11 +122,15 @@ def _wait_for_either(pid, watch):
         child = None
     else:
         poller.register(child, select.POLLIN)
+    strikes = 0  # a call that met the limit and returned at once has its strays ended
     while True:
-        if poller.poll(None if child is not None else 100):
-            return
+        if poller.poll(FORK_CHECK_MS):
+            return False
         if child is None and os.waitpid(pid, os.WNOHANG) != (0, 0):
-            return
+            return False
+        strikes = strikes + 1 if pids_folder is not None and _at_limit(pids_folder) else 0
+        if strikes >= 2:  # still at the limit a check later: a fork bomb
+            return True
 
 
 def main(argv):
@@ -111,6 +138,12 @@ def main(argv):
     watch, folders, command = int(argv[0]), argv[1:split], argv[split + 1:]
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides; its pipe tells us
+    try:  # the worker's fatal signal is re-raised by `unshare` and by us: no core files
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, OSError, ValueError):
+        pass
     pid = os.fork()
     if pid == 0:
         try:  # the watched pipe stays open: the worker watches it too
@@ -122,8 +155,9 @@ def main(argv):
         finally:
             os._exit(127)
     status = None
+    at_limit = False
     try:
-        _wait_for_either(pid, watch)
+        at_limit = _wait_for_either(pid, watch, folders[0] if folders else None)
     except _Stop:
         pass
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the cleanup is not interrupted
@@ -138,6 +172,8 @@ def main(argv):
         status = 0
     kill_cgroups(folders, 1.0)  # anything that raced the first sweep
     remove_cgroups(folders)
+    if at_limit:
+        os._exit(FORK_LIMIT_EXIT)
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         signal.signal(sig, signal.SIG_DFL)

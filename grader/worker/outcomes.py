@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from grader.i18n import GRADER
+from grader.worker.keeper import FORK_LIMIT_EXIT
 from grader.worker.errors import (
     BadReturn,
     BudgetExhausted,
@@ -61,14 +62,19 @@ def error(cls: type[StudentCodeError], code: str, call: Call, flight: Sequence[C
     return cls(code, function=call.qualname, names=names, **params)
 
 
-def hung_error(call: Call, hung: str, seconds: float, flight: Sequence[Call] = ()
-               ) -> StudentTimeout:
+def hung_error(call: Call, hung: str, why: dict, flight: Sequence[Call] = ()
+               ) -> StudentCodeError:
     """`call` failed at once: `hung` ("module.function", the call's own function or
-    one it calls) did not return earlier in this grading."""
+    one it calls) was stopped earlier in this grading, `why` (HungFunctions.why)."""
+    if why.get("code") == "processes":
+        cls, same, callee, params = StudentCrash, "processes_again", "processes_callee", {
+            "limit": why.get("limit")}
+    else:
+        cls, same, callee, params = StudentTimeout, "hung", "hung_callee", {
+            "seconds": secs(why.get("seconds", 0))}
     if hung == call.qualname:
-        return error(StudentTimeout, "hung", call, [call], seconds=secs(seconds))
-    return error(StudentTimeout, "hung_callee", call, flight or [call],
-                 hung=hung.split(".", 1)[-1], seconds=secs(seconds))
+        return error(cls, same, call, [call], **params)
+    return error(cls, callee, call, flight or [call], hung=hung.split(".", 1)[-1], **params)
 
 
 def budget_error(limits: WorkerLimits) -> BudgetExhausted:
@@ -109,6 +115,8 @@ def death(status: int | None, cpu: float | None, limits: WorkerLimits
     # (it exits 1 instead), and nothing outlives its CPU limit by much anyway.
     if cpu is not None and cpu >= 0.95 * limits.cpu_seconds:
         return StudentCrash, "cpu", {"seconds": limits.cpu_seconds}
+    if status == FORK_LIMIT_EXIT:  # the keeper stopped it (the worker's own word at worst)
+        return StudentCrash, "processes", {"limit": limits.max_processes}
     if status is not None and status < 0:
         sig = -status
         return StudentCrash, "crash", {"signal_description": signal_description(sig),
@@ -135,9 +143,9 @@ def for_report(report: dict, call: Call, limits: WorkerLimits,
     """The error for a report the worker sent (already checked by check_reply)."""
     kind, flight = report["kind"], [call]
     if kind == "hung":  # a disabled function was called: believed if we disabled it
-        seconds = hung.seconds(report["detail"]) if hung is not None else None
-        if seconds is not None:
-            return hung_error(call, report["detail"], seconds)
+        why = hung.why(report["detail"]) if hung is not None else None
+        if why is not None:
+            return hung_error(call, report["detail"], why)
         return error(StudentException, "exception", call, flight, exc_type=report["type"],
                      exc_message=report["message"])
     if kind == "memory":
@@ -175,9 +183,13 @@ def import_reason_for_loss(lost: Lost, limits: WorkerLimits) -> dict[str, object
 def import_reason_for_report(report: dict, module: str, limits: WorkerLimits,
                              hung: HungFunctions | None = None) -> dict[str, object]:
     kind = report["kind"]
-    if kind == "hung" and hung is not None and (seconds := hung.seconds(report["detail"])):
-        return {"code": "reason.hung", "params": {"hung": report["detail"].split(".", 1)[-1],
-                                                  "seconds": secs(seconds)}}
+    if kind == "hung" and hung is not None and (why := hung.why(report["detail"])):
+        name = report["detail"].split(".", 1)[-1]
+        if why.get("code") == "processes":
+            return {"code": "reason.processes_again",
+                    "params": {"hung": name, "limit": why.get("limit")}}
+        return {"code": "reason.hung", "params": {"hung": name,
+                                                  "seconds": secs(why.get("seconds", 0))}}
     if kind == "exception":
         params: dict[str, object] = {"exc_type": report["type"],
                                      "exc_message": report["message"]}
