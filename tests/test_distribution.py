@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.experiments import distribution
-from grader.experiments.distribution import MAX_OUTSIDE, band, false_fail_rate, judge
+from grader.experiments.distribution import band, false_fail_rate, judge, max_outside
+
+MAX_OUTSIDE = max_outside(8)
 
 REFERENCE = [0.05, 0.10, 0.20, 0.30]  # range 0.25: margin 0.025 on each side
 
@@ -29,6 +31,15 @@ def test_a_majority_outside_fails_fewer_passes():
     assert judge(passing, REFERENCE).passed
     verdict = judge(failing, REFERENCE)
     assert not verdict.passed and verdict.outside == MAX_OUTSIDE + 1 and verdict.runs == 8
+
+
+@pytest.mark.parametrize("runs", [1, 2, 3, 4, 5, 8, 12])
+def test_every_run_outside_fails_whatever_the_seed_count(runs):
+    """The allowance scales with the manifest's seed count: with a fixed 5, four
+    seeds could never fail (all four far outside passed)."""
+    assert not judge([9.0] * runs, REFERENCE).passed
+    assert judge([0.15] * runs, REFERENCE).passed
+    assert max_outside(runs) < runs and max_outside(8) == 5
 
 
 def test_diverged_runs_are_outside_unless_the_reference_diverged_too():

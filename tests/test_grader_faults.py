@@ -111,3 +111,19 @@ def test_a_ctrl_c_whose_keyboardinterrupt_python_drops_still_stops_the_check(tmp
     assert result.exit_code == 130, result.output
     assert "interrupted: nothing was graded" in result.output
     assert "Score" not in result.output
+
+
+def test_grading_leaves_the_callers_hypothesis_settings_as_they_were():
+    from hypothesis import settings
+
+    settings.register_profile("caller-test", max_examples=7, deadline=1234)
+    before = settings.default
+    settings.load_profile("caller-test")
+    try:
+        grade_submission(find_assignment(str(HERE / "demo_assignment")), HERE / "demo_solution")
+        assert settings.default.max_examples == 7
+        assert settings.default.deadline == settings(deadline=1234).deadline
+        assert settings.default.derandomize is False  # not the grading's profile
+    finally:
+        settings.register_profile("caller-restore", before)
+        settings.load_profile("caller-restore")

@@ -412,7 +412,9 @@ def run_checks(paths: list[Path], plugin: GradingPlugin, *, ini_file: Path,
         "hwgrade", derandomize=True, database=None, deadline=None, print_blob=False,
         max_examples=max_examples, suppress_health_check=list(HealthCheck),
         phases=[Phase.explicit, Phase.generate, Phase.shrink, Phase.explain])
-    previous = settings._current_profile
+    # The caller's defaults, as a profile of their own (public API: no private
+    # attribute): loaded back afterwards, whatever profile they came from
+    settings.register_profile("hwgrade-caller", settings.default)
     args = [str(p) for p in paths] + [
         "-c", str(ini_file), "--rootdir", str(rootdir), "-p", "no:cacheprovider",
         "--noconftest", "--import-mode=importlib", "-q", "-p", "no:randomly",
@@ -427,7 +429,7 @@ def run_checks(paths: list[Path], plugin: GradingPlugin, *, ini_file: Path,
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             code = pytest.main(args, plugins=[plugin, plugin.fixtures()])
     finally:
-        settings.load_profile(previous)
+        settings.load_profile("hwgrade-caller")
         if old_autoload is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
