@@ -69,8 +69,10 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
             paths = [assignment.public_checks] + ([assignment.hidden_checks] if hidden else [])
             code, output = run_checks(paths, plugin, ini_file=GRADING_INI, rootdir=assignment.root,
                                       max_examples=assignment.max_examples)
-            if plugin.interrupted or (stop is not None and stop.is_set()):  # Ctrl-C: pytest stopped (its exit code also means
-                raise KeyboardInterrupt  # a collection error, so the plugin tells)
+            # Ctrl-C: pytest stopped (its exit code also means a collection error, so the
+            # plugin tells), or a signal whose KeyboardInterrupt Python dropped set `stop`
+            if plugin.interrupted or (stop is not None and stop.is_set()):
+                raise KeyboardInterrupt
             protections = worker.protections.to_dict()
             stats = worker.stats
         if plugin.unknown_only:

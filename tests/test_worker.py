@@ -420,8 +420,9 @@ def test_hiding_plan_puts_needed_paths_back(tmp_path):
 def test_every_message_renders():
     params = dict(names=["relu"], seconds="10", signal_description="segmentation fault",
                   signal=11, exit_code=0, exc_type="ValueError", exc_message="m", file="a.py",
-                  line=3, limit_mib=1024, limit=64, type_name="Foo", reason="r", module="activations",
-                  function_name="relu", detail="d", epoch=7, hung="sigmoid")
+                  line=3, limit_mib=1024, limit=64, type_name="Foo", reason="r",
+                  module="activations", function_name="relu", detail="d", epoch=7,
+                  hung="sigmoid")
     for code in MESSAGES:
         if code.startswith("reason.") or code == "one_of":
             continue

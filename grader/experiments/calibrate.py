@@ -163,8 +163,9 @@ def describe_judging(data: dict[str, Any], settings: dict[str, Any]) -> str:
             own_failures.append(entry["config"])
     per_config = distribution.false_fail_rate(len(graded), len(seeds))
     per_submission = 1 - (1 - per_config) ** len(data["experiments"])
+    allowed = distribution.max_outside(len(graded))
     lines = [f"500-epoch check: {len(graded)} runs per configuration, at most "
-             f"{distribution.max_outside(len(graded))} outside the range of {len(seeds)} reference runs "
+             f"{allowed} outside the range of {len(seeds)} reference runs "
              f"(widened by {distribution.MARGIN:.0%}): a correct submission fails a "
              f"configuration with probability <= {per_config:.1e}, any of the "
              f"{len(data['experiments'])} with probability <= {per_submission:.1e}"]

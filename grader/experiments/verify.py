@@ -144,7 +144,7 @@ class VerifiedTraining:
         """Trainer t's thread: its stacks' blocks (the first block of each first), each
         reported to results() as (stack, reply or None, why there is none or None)."""
         trainer = self._trainers[t]
-        hung = None  # once out of time (or budget), the rest is not asked: it would only be again
+        hung = None  # out of budget or CPU, or timed out twice: the rest is not asked
         timeouts = 0
         start: dict[int, np.ndarray | None] = {}
         first_epoch = dict.fromkeys(share, 0)
