@@ -408,9 +408,12 @@ def run_checks(paths: list[Path], plugin: GradingPlugin, *, ini_file: Path,
 
     from hypothesis import HealthCheck, Phase, settings
 
+    # Built on hypothesis's own defaults, not the caller's: with CI set hypothesis
+    # loads its "ci" profile, and a grade must not depend on where it is computed
     settings.register_profile(
-        "hwgrade", derandomize=True, database=None, deadline=None, print_blob=False,
-        max_examples=max_examples, suppress_health_check=list(HealthCheck),
+        "hwgrade", settings.get_profile("default"), derandomize=True, database=None,
+        deadline=None, print_blob=False, max_examples=max_examples,
+        suppress_health_check=list(HealthCheck),
         phases=[Phase.explicit, Phase.generate, Phase.shrink, Phase.explain])
     # The caller's defaults, as a profile of their own (public API: no private
     # attribute): loaded back afterwards, whatever profile they came from
