@@ -403,12 +403,16 @@ def gradescope_command(assignment, dest, lang) -> None:
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=pathlib.Path),
               help="Write the report to this file (atomically, UTF-8); stdout then gets a "
                    "one-line summary.")
+@click.option("--quick", is_flag=True,
+              help="Leave out the long checks (Day 65: the 500-epoch trainings); the "
+                   "report says what that left out.")
 @click.option("--only", multiple=True, metavar="NAME",
-              help="Run only this check (repeat for several).")
+              help="Run only the checks of NAME: a check, a function (relu_derivative), a "
+                   "module (activations) or a shell pattern ('relu*'); repeat for several.")
 @click.option("--no-hidden", is_flag=True,
               help="Leave out hidden checks even where they are present.")
 @lang_option
-def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
+def check(assignment, path, fmt, output, quick, only, no_hidden, lang) -> None:
     """Grade the submission at PATH (a folder, .ipynb or .zip; default: here).
 
     Exit code: 0 all checks passed, 1 some did not, 2 usage or submission error,
@@ -429,8 +433,9 @@ def check(assignment, path, fmt, output, only, no_hidden, lang) -> None:
     stopping = _Stopping()
     try:
         with stopping:
-            result = grade_submission(found, path, only=only, include_hidden=not no_hidden,
-                                      lang=lang, stop=stopping.event)
+            result = grade_submission(found, path, only=only, quick=quick,
+                                      include_hidden=not no_hidden, lang=lang,
+                                      stop=stopping.event)
         if stopping.signals:  # its KeyboardInterrupt was dropped where Python drops them
             raise KeyboardInterrupt
     except UnknownCheck as error:

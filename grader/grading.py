@@ -20,6 +20,7 @@ from grader import __version__
 from grader.assignment import Assignment
 from grader.checks.plugin import GradingPlugin, run_checks
 from grader.checks.proxy import SubmissionProxy
+from grader.checks.selection import CheckKeys, suggestions
 from grader.i18n import DEFAULT_LANG, GRADER, Translator, joined
 from grader.results import CheckResult, GradeResult, SubmissionInfo
 from grader.submission import Requirement, StagedSubmission, SubmissionError, stage_submission
@@ -33,18 +34,24 @@ class GraderError(Exception):
 
 
 class UnknownCheck(GraderError):
-    """--only named a check the assignment does not have."""
+    """--only named no check of the assignment, by any of the names checks answer to."""
 
-    def __init__(self, unknown: list[str], known: list[str]) -> None:
-        super().__init__(GRADER("cli.unknown_check", unknown=joined(unknown),
-                                known=joined(known)))
+    def __init__(self, unknown: list[str], checks: list[CheckKeys]) -> None:
+        close = sorted({name for entry in unknown for name in suggestions(entry, checks)})
+        modules = sorted({c.function.rpartition(".")[0] for c in checks if c.function})
+        super().__init__(GRADER(
+            "cli.unknown_check_close" if close else "cli.unknown_check",
+            unknown=joined(unknown), close=joined(close), modules=joined(modules)))
 
 
 def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] = (),
-                     include_hidden: bool = True, lang: str = DEFAULT_LANG,
+                     quick: bool = False, include_hidden: bool = True,
+                     lang: str = DEFAULT_LANG,
                      stop: threading.Event | None = None) -> GradeResult:
     """Grade the submission at path (folder, .ipynb or .zip); texts in lang (i18n.LANGS).
-    Raises KeyboardInterrupt once `stop` is set (checked between checks)."""
+    only: names, functions, modules or patterns (grader/checks/selection.py); quick:
+    leave out the long checks. Raises KeyboardInterrupt once `stop` is set (checked
+    between checks)."""
     translator = Translator(lang)  # refuses an unknown language before any work
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hwgrade-") as tmp:
@@ -64,8 +71,8 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
             plugin = GradingPlugin(
                 submission=proxy, assignment=assignment,
                 hidden_dir=assignment.hidden_checks if hidden else None,
-                check_time_limit=limits.check_time_limit, only=only, scope=proxy.check_scope,
-                stop=stop)
+                check_time_limit=limits.check_time_limit, only=only, quick=quick,
+                scope=proxy.check_scope, stop=stop)
             paths = [assignment.public_checks] + ([assignment.hidden_checks] if hidden else [])
             code, output = run_checks(paths, plugin, ini_file=GRADING_INI, rootdir=assignment.root,
                                       max_examples=assignment.max_examples)
@@ -76,17 +83,18 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
             protections = worker.protections.to_dict()
             stats = worker.stats
         if plugin.unknown_only:
-            raise UnknownCheck(sorted(plugin.unknown_only), plugin.all_names)
+            raise UnknownCheck(plugin.unknown_only, plugin.all_keys)
         if plugin.collection_errors or code not in (0, 1):
             raise GraderError("the assignment's checks could not run:\n"
                               + "\n".join(plugin.collection_errors or [output[-3000:]]))
-        complete = hidden and not only
+        complete = hidden and not only and not quick
         points = sum(c.max_points for c in plugin.results.values())
         if complete and assignment.total_points and points != assignment.total_points:
             raise GraderError(f"the checks are worth {points:g} points, but "
                               f"assignment.toml says {assignment.total_points:g}")
         result = _result(assignment, list(plugin.results.values()), _info(path, staged),
                          start=start, pending=0 if hidden or only else assignment.hidden_points)
+        result.left_out = plugin.left_out
         result.protections = protections
         result.experiments = list(plugin.experiments)
         result.locations = {name: asdict(where)

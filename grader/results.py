@@ -48,6 +48,16 @@ class SubmissionInfo:
 
 
 @dataclass
+class LeftOut:
+    """A check this run left out on purpose, and why."""
+
+    name: str
+    title: str
+    max_points: float
+    reason: str  # "quick": a long check (hwgrade check --quick leaves those out)
+
+
+@dataclass
 class GradeResult:
     assignment: str
     score: float
@@ -55,6 +65,7 @@ class GradeResult:
     checks: list[CheckResult]
     submission: SubmissionInfo
     pending_points: float = 0.0  # points of hidden checks that this run could not include
+    left_out: list[LeftOut] = field(default_factory=list)  # not graded on purpose (--quick)
     error: str | None = None  # a submission error that stopped grading (exit code 2)
     # Where the student defined each function, "activations.sigmoid" -> {"path", "cell", "line"}
     # (path as the student knows it; cell for notebooks, else None): what CI annotations
@@ -96,4 +107,5 @@ class GradeResult:
         values = {k: v for k, v in data.items() if k in known}
         values["checks"] = [CheckResult(**c) for c in data["checks"]]
         values["submission"] = SubmissionInfo(**data["submission"])
+        values["left_out"] = [LeftOut(**c) for c in data.get("left_out", [])]
         return cls(**values)

@@ -70,10 +70,12 @@ def test_without_hidden_checks_the_pending_points_are_announced():
 
 
 def test_only_runs_a_subset_and_unknown_names_are_usage_errors():
-    code, out = check(str(SOLUTION), "--only", "safe_div")
-    assert code == 0 and "Score: 2/2" in out
+    code, out = check(str(SOLUTION), "--only", "square_values")
+    assert code == 0 and "Score: 3/3" in out
+    code, out = check(str(SOLUTION), "--only", "safe_div")  # the function: hidden check too
+    assert code == 0 and "Score: 5/5" in out
     code, out = check(str(SOLUTION), "--only", "nope")
-    assert code == 2 and "square_values" in out
+    assert code == 2 and "mathy" in out
 
 
 def test_a_wrong_function_fails_with_counterexample_and_blocks_dependents(tmp_path):
@@ -142,8 +144,8 @@ def test_unknown_assignment_and_missing_path_are_usage_errors(tmp_path):
 def test_a_students_usage_errors_are_in_their_language(tmp_path):
     cases = [
         (["check", "nosuch", str(SOLUTION)], "沒有名為 'nosuch' 的作業", "no assignment 'nosuch'"),
-        (["check", str(DEMO), str(SOLUTION), "--only", "nosuch"], "沒有名為 nosuch 的檢查",
-         "no check named nosuch"),
+        (["check", str(DEMO), str(SOLUTION), "--only", "nosuch"], "沒有這個名稱的檢查、函數或模組",
+         "no check, function or module of this assignment has that name"),
         (["check", str(DEMO), str(SOLUTION), "-o", str(tmp_path / "absent" / "r.json")],
          "所在的資料夾不存在", "its folder does not exist"),
     ]

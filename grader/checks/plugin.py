@@ -11,6 +11,7 @@ Markers a check may carry:
     hint("...")          the hint shown when a failure does not bring its own
     title(text)          the title, for a check whose docstring cannot be it (one made by
                          a factory): usually a Message, msg("title.x", name=...)
+    long                 a long check (Day 65: a 500-epoch training), left out by --quick
 
 A check module may define start_early(submission, assignment, checks): called before
 the first check with the names of its checks that will run, for work that can begin in
@@ -35,8 +36,9 @@ from typing import Any
 import pytest
 
 from grader.checks import CheckFailure
+from grader.checks.selection import CheckKeys, selected
 from grader.i18n import GRADER, CatalogError, Domain, joined, messages_near
-from grader.results import CheckResult
+from grader.results import CheckResult, LeftOut
 from grader.worker.errors import (
     BudgetExhausted,
     ImportFailed,
@@ -53,6 +55,7 @@ MARKERS = {
     "time_limit(seconds): limit on the student's calls during this check",
     "hint(text): hint shown with a failure",
     "title(text): the check's title when its docstring cannot be it (a catalog Message)",
+    "long: a long check (minutes of training), left out by hwgrade check --quick",
 }
 GRADER_BUG = GRADER("plugin.grader_bug")
 
@@ -64,8 +67,12 @@ def check_name(item: pytest.Item) -> str:
     return f"{name}[{callspec.id}]" if callspec is not None else name
 
 
+def _base_name(item: pytest.Item) -> str:
+    return (getattr(item, "originalname", None) or item.name).removeprefix("test_")
+
+
 def check_title(item: pytest.Item) -> str:
-    base = (getattr(item, "originalname", None) or item.name).removeprefix("test_")
+    base = _base_name(item)
     return title_of(Path(str(item.path)), base, _marker_arg(item, "title"),
                     getattr(item, "function", None)) or check_name(item).replace("_", " ")
 
@@ -122,7 +129,7 @@ class GradingPlugin:
     """One grading run: the fixtures checks use, and the results they produce."""
 
     def __init__(self, *, submission: Any, assignment: Any, hidden_dir: Path | None,
-                 check_time_limit: float, only: Iterable[str] = (),
+                 check_time_limit: float, only: Iterable[str] = (), quick: bool = False,
                  scope: Any = None, stop: Any = None) -> None:
         self._submission = submission
         # Set by a signal handler whose KeyboardInterrupt Python may have dropped (one
@@ -131,14 +138,17 @@ class GradingPlugin:
         self._assignment = assignment
         self._hidden_dir = hidden_dir.resolve() if hidden_dir else None
         self._time_limit = check_time_limit
-        self._only = set(only)
+        self._only = list(only)  # entries of grader/checks/selection.py
+        self._quick = quick
         self._scope = scope  # callable(seconds) -> context manager around one check
         self.results: dict[str, CheckResult] = {}
         self.experiments: list[dict[str, Any]] = []  # result.experiments, in record order
         self.collection_errors: list[str] = []
         self._finishers: list[Any] = []  # what start_early hooks left to be called at the end
-        self.unknown_only: set[str] = set()
+        self.unknown_only: list[str] = []
         self.all_names: list[str] = []
+        self.all_keys: list[CheckKeys] = []
+        self.left_out: list[LeftOut] = []  # long checks --quick did not run
         self.interrupted = False  # Ctrl-C (or SIGTERM made one) stopped the run
 
     # -- fixtures -------------------------------------------------------------
@@ -184,10 +194,17 @@ class GradingPlugin:
     def pytest_collection_modifyitems(self, session, config, items: list[pytest.Item]) -> None:
         names = [check_name(item) for item in items]
         self.all_names = names
-        if self._only:
-            self.unknown_only = self._only - set(names)
-            keep = [i for i, n in zip(items, names, strict=True) if n in self._only]
-            items[:] = keep
+        self.all_keys = [CheckKeys(name, _base_name(item), _marker_arg(item, "function"))
+                         for name, item in zip(names, items, strict=True)]
+        keep, self.unknown_only = selected(self.all_keys, self._only)
+        if self._quick:
+            for i, item in enumerate(items):
+                if keep[i] and item.get_closest_marker("long") is not None:
+                    keep[i] = False
+                    self.left_out.append(LeftOut(
+                        names[i], check_title(item), float(_marker_arg(item, "points", 0)),
+                        "quick"))
+        items[:] = [item for item, kept in zip(items, keep, strict=True) if kept]
         seen: set[str] = set()
         for item in items:
             name = check_name(item)

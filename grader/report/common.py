@@ -75,7 +75,21 @@ def summary_line(result: GradeResult) -> str:
                  total=len(result.checks), counts=status_counts(result))
     if result.pending_points:
         line += label("report.summary_pending", lang, points=points(result.pending_points))
+    if result.left_out:
+        line += label("report.summary_left_out", lang,
+                      points=points(sum(c.max_points for c in result.left_out)))
     return line
+
+
+def left_out_text(result: GradeResult) -> tuple[str, list[str]] | None:
+    """What --quick left out: a sentence and the checks' titles; None if nothing."""
+    if not result.left_out:
+        return None
+    lang = lang_of(result)
+    head = label("report.left_out", lang, count=len(result.left_out),
+                 points=points(sum(c.max_points for c in result.left_out)))
+    return head, [label("report.left_out_check", lang, title=c.title,
+                        points=points(c.max_points)) for c in result.left_out]
 
 
 TEMPORARY = ".*.tmp"  # glob of write_atomic_bytes' temporaries

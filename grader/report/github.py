@@ -22,7 +22,14 @@ from pathlib import Path
 
 from grader.i18n import label
 from grader.report import experiments_text, terminal
-from grader.report.common import explanation_text, lang_of, points, status_counts, summary_line
+from grader.report.common import (
+    explanation_text,
+    lang_of,
+    left_out_text,
+    points,
+    status_counts,
+    summary_line,
+)
 from grader.results import CheckResult, GradeResult
 
 ADVISORY = label("report.github.advisory", "en")  # the English one; see advisory(lang)
@@ -132,6 +139,9 @@ def step_summary(result: GradeResult) -> str:
     lines += ["", f"**{score}** {totals}"]
     if result.pending_points:
         lines.append("\n" + label("report.pending", lang, points=points(result.pending_points)))
+    left_out = left_out_text(result)
+    if left_out:
+        lines += ["", left_out[0], *(f"- {_cell(title)}" for title in left_out[1])]
     lines += experiments_text.markdown_lines(result, lang)
     lines += ["", f"> {advisory(lang)}", ""]
     return "\n".join(lines)

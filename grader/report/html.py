@@ -24,7 +24,7 @@ from html import escape
 from grader import __version__
 from grader.report import experiments_view as ev
 from grader.report import plots
-from grader.report.common import points
+from grader.report.common import left_out_text, points
 from grader.report.html_labels import labels, language
 from grader.report.html_style import CSS
 from grader.results import CheckResult, GradeResult
@@ -81,6 +81,10 @@ def _header(result: GradeResult, t: dict[str, str]) -> list[str]:
     if result.pending_points:
         lines.append(f'<div class="box pending">'
                      f'{esc(t["pending"].format(points=points(result.pending_points)))}</div>')
+    left_out = left_out_text(result)
+    if left_out:
+        lines.append(f'<div class="box pending">{esc(left_out[0])}<ul>'
+                     + "".join(f"<li>{esc(title)}</li>" for title in left_out[1]) + "</ul></div>")
     lines += [f'<p class="note">{esc(t["note"])} {esc(note)}</p>' for note in sub.notes]
     if sub.skipped:
         lines.append(f'<p class="note">{esc(t["skipped"].format(n=len(sub.skipped)))}</p>'

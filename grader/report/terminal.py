@@ -10,7 +10,7 @@ import click
 
 from grader.i18n import GRADER, label
 from grader.report import experiments_text
-from grader.report.common import detail_label, lang_of, status_counts
+from grader.report.common import detail_label, lang_of, left_out_text, status_counts
 from grader.results import CheckResult, GradeResult
 
 _MARKS = {
@@ -75,6 +75,9 @@ def render(result: GradeResult, *, color: bool = False) -> str:
                           counts=status_counts(result))]
     if result.pending_points:
         lines.append(label("report.pending", lang, points=_points(result.pending_points)))
+    left_out = left_out_text(result)
+    if left_out:
+        lines += [left_out[0], *(f"  · {title}" for title in left_out[1])]
     lines += experiments_text.terminal_lines(result, lang)
     return "\n".join(lines)
 

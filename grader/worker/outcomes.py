@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from grader.i18n import GRADER
-from grader.worker.keeper import FORK_LIMIT_EXIT
 from grader.worker.errors import (
     BadReturn,
     BudgetExhausted,
@@ -28,6 +27,7 @@ from grader.worker.errors import (
     StudentMemoryError,
     StudentTimeout,
 )
+from grader.worker.keeper import FORK_LIMIT_EXIT
 
 if TYPE_CHECKING:
     from grader.worker.client import Call, WorkerLimits
