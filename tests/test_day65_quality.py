@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import nbformat
@@ -27,10 +28,9 @@ MUTANTS = mutants.MUTANTS
 ALTERNATIVES = sorted(p.name for p in (SUBMISSIONS / "alternatives").iterdir() if p.is_dir())
 
 
-def grade(path: Path, *only: str) -> dict:
-    selection = [arg for name in only for arg in ("--only", name)]
+def grade(path: Path, *options: str) -> dict:
     proc = subprocess.run([sys.executable, "-m", "grader", "check", str(DAY65), str(path),
-                           "--format", "json", *selection],
+                           "--format", "json", *options],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
     return json.loads(proc.stdout)
@@ -56,16 +56,11 @@ def graded(mutant_dir) -> dict[str, dict]:
              **{f"alternative/{n}": SUBMISSIONS / "alternatives" / n for n in ALTERNATIVES},
              **{f"mutant/{n}": mutant_dir / n for n in MUTANTS}}
     full = {name: grade(path) for name, path in paths.items() if not _quick(name)}
-    quick = quick_checks(full["solution"])
     with ThreadPoolExecutor(2) as pool:
         rest = dict(zip([n for n in paths if _quick(n)], pool.map(
-            lambda name: grade(paths[name], *quick), [n for n in paths if _quick(n)]),
+            lambda name: grade(paths[name], "--quick"), [n for n in paths if _quick(n)]),
             strict=True))
     return full | rest
-
-
-def quick_checks(solution: dict) -> list[str]:
-    return [c["name"] for c in solution["checks"] if not c["name"].endswith("_500_epochs")]
 
 
 # Its regularized_update loops over the weights in Python: correct, and ~200 million
@@ -115,6 +110,12 @@ def test_mutant_loses_points_on_checks_naming_its_function(graded, name):
         assert checks[check]["function"] == expected["function"], checks[check]
         assert checks[check]["hint"] or checks[check]["expected"], checks[check]
     assert not [c for c in result["checks"] if c["status"] == "error"]
+    if "points_lost" in expected:  # fair points: exactly what the bug is worth
+        assert result["max_score"] - result["score"] == expected["points_lost"], [
+            (c["name"], c["max_points"]) for c in result["checks"] if c["status"] != "passed"]
+    for pattern in expected.get("keeps", []):
+        kept = [c for c in result["checks"] if fnmatchcase(c["name"], pattern)]
+        assert kept and all(c["status"] == "passed" for c in kept), (pattern, kept)
 
 
 @pytest.mark.slow
@@ -144,7 +145,7 @@ def test_starter_gets_zero_with_a_reason_per_check(graded):
 
 @pytest.mark.slow
 def test_grading_twice_gives_identical_results(graded, mutant_dir):
-    again = grade(mutant_dir / "update_derivative_after_step", *quick_checks(graded["solution"]))
+    again = grade(mutant_dir / "update_derivative_after_step", "--quick")
     first = graded["mutant/update_derivative_after_step"]
     for result in (first, again):
         result.pop("timings")
@@ -159,6 +160,19 @@ def test_every_mutant_applies_to_the_current_solution(tmp_path):
         changed = [f.name for f in folder.glob("*.py")
                    if f.read_text() != (mutants.SOLUTION / f.name).read_text()]
         assert changed == [MUTANTS[name]["file"]], name
+
+
+def test_the_trainings_use_whole_batches_only():
+    """The first-epoch checks depend on minibatches_in_order, which checks whole
+    batches only: a grid batch size that does not divide the training points would
+    need minibatches_remainder too."""
+    from grader.experiments.run import experiment_grid
+
+    settings = find_assignment(str(DAY65)).settings["experiments"]
+    for experiment in experiment_grid(settings):
+        config = experiment.config
+        n_train = 500 * config.train_ratio // 100  # Playground's 500 points, split
+        assert n_train % config.batch_size == 0, config
 
 
 def test_manifest_is_the_assignments():

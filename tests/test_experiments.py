@@ -14,6 +14,7 @@ from grader.experiments.run import (
     experiment_grid,
     train_with_submission,
 )
+from grader.playground.calls import answer_with
 from grader.playground.components import PLAYGROUND, PlaygroundComponents
 from grader.playground.config import TrainConfig
 from grader.playground.engine import ComponentError, train
@@ -86,10 +87,10 @@ def test_one_update_call_carries_every_layer_as_one_flat_array():
     weights = [np.arange(6.0).reshape(1, 2, 3), np.arange(3.0).reshape(1, 3, 1)]
     grads = [np.ones((1, 2, 3)), np.ones((1, 3, 1))]
     calls, assemble = StudentCalls().translate(
-        "regularized_update", (weights, grads, 0.5, 0.0, None))
+        "regularized_update", (weights, grads, 0.5, 0.0, "L2"))
     (call,) = calls
     assert call[:2] == ("regularization", "regularized_update")
-    assert call[2][0].shape == (9,) and call[2][2:] == (0.5, 0.0, None)
+    assert call[2][0].shape == (9,) and call[2][2:] == (0.5, 0.0, "L2")
     new = assemble([call[2][0] - 0.5 * call[2][1]])
     assert [n.shape for n in new] == [(1, 2, 3), (1, 3, 1)]
     np.testing.assert_array_equal(new[0], weights[0] - 0.5)
@@ -97,9 +98,31 @@ def test_one_update_call_carries_every_layer_as_one_flat_array():
 
 def test_an_update_of_the_wrong_shape_is_a_component_error_naming_the_flat_shape():
     weights, grads = [np.zeros((1, 2, 3))], [np.zeros((1, 2, 3))]
-    _, assemble = StudentCalls().translate("regularized_update", (weights, grads, 1, 0, None))
+    _, assemble = StudentCalls().translate("regularized_update", (weights, grads, 1, 0, "L1"))
     with pytest.raises(ComponentError, match=r"returned \(5,\) for an input of shape \(6,\)"):
         assemble([np.zeros(5)])
+
+
+def test_without_regularization_the_engine_steps_and_asks_no_update():
+    """Exercises without regularization need no regularized_update: a student who has
+    not written it yet still trains them (their checks do not depend on it)."""
+    worker = FakeWorker(broken="regularized_update")
+    plain, l2 = SPIRAL, dataclasses.replace(SPIRAL, regularization="L2",
+                                           regularization_rate=0.01)
+    results = train_with_submission(worker.call_many, {0: [(plain, 1)], 1: [(l2, 1)]})
+    np.testing.assert_array_equal(results[0][0].curve, train([(plain, 1)])[0].curve)
+    assert isinstance(results[1], StudentException)
+    assert StudentCalls().translate("regularized_update", (
+        [np.ones((1, 2))], [np.ones((1, 2))], 0.1, 0.0, None))[0] == []
+
+    def call(module, function, args):  # the worker's side (record_trajectory)
+        if function == "regularized_update":
+            raise AssertionError("asked for the update without regularization")
+        return FUNCTIONS[(module, function)](*args)
+
+    (new,) = answer_with(call)("regularized_update",
+                               ([np.ones((1, 2))], [np.ones((1, 2))], 0.5, 0.0, None))
+    np.testing.assert_array_equal(new, np.full((1, 2), 0.5))
 
 
 def test_reference_components_are_not_asked_of_the_student():

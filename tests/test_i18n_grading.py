@@ -88,13 +88,13 @@ def test_not_run_and_list_messages_are_translated_and_scores_do_not_depend_on_th
         minibatch_mutant):
     assignment = find_assignment("day65")
     names = ["minibatches_in_order", "minibatches_with_rng", "minibatches_edge_sizes",
-             "relu_values", "minibatches_rng_with_remainder"]
+             "relu_values", "minibatches_rng_with_remainder", "minibatches_rng_mixes_batches"]
     results = {lang: grade_submission(assignment, minibatch_mutant, only=names, lang=lang)
                for lang in ("en", "zh-TW")}
     zh = {c.name: c for c in results["zh-TW"].checks}
-    assert zh["minibatches_with_rng"].status == "not_run"
-    assert zh["minibatches_with_rng"].message == (
-        "未執行：需要先通過「沒有 rng 時：每批 batch_size 個索引，依 0..n-1 的順序」")
+    assert zh["minibatches_rng_mixes_batches"].status == "not_run"
+    assert zh["minibatches_rng_mixes_batches"].message == (
+        "未執行：需要先通過「有 rng（依位置傳入）時：有剩餘的一批、只有一批，以及沒有任何一批」")
     assert zh["minibatches_edge_sizes"].hint.startswith("batch_size > n_samples 時只有「一批」")
     assert zh["minibatches_edge_sizes"].expected == "大小 [5]"
     assert_same_grades(results["en"], results["zh-TW"])

@@ -287,7 +287,7 @@ def test_labels_follow_the_results_language(result):
     chinese.lang = "zh-TW"  # the field the translation work adds; absent means English
     text = html.render(chinese)
     assert '<html lang="zh-TW">' in text and "分數 15/23" in text and "檢查" in text
-    assert "你的最終測試損失" in text and "用你的函式重現了" in text
+    assert "你的最終測試損失" in text and "用你的函數重現了" in text
     assert '<html lang="en">' in html.render(_with_experiments(result, []))
 
 

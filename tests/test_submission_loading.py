@@ -275,11 +275,41 @@ def test_missing_module_suggests_the_close_name(tmp_path):
         "regularization.py": REGULARIZATION,
         "minibatch.py": MINIBATCH,
     })
+    staged = stage(folder, tmp_path)  # the other files still get their feedback
+    (note,) = staged.notes
+    assert f"Missing activations.py in the folder {folder.as_posix()}" in note
+    assert "(found: activation.py, minibatch.py, regularization.py)" in note
+    assert "Did you mean activation.py? Rename it to activations.py." in note
+    assert staged.missing["activations.sigmoid"] == (
+        f"activations.py is not in the folder {folder.as_posix()}: write sigmoid in a file "
+        "named activations.py, next to the others. sigmoid is defined in activation.py; the "
+        "grader looks for it in activations.py.")
+    assert set(staged.missing) == {f"activations.{f}" for f in REQ.modules["activations"]}
+    assert not (staged.dest / "activations.py").exists()
+
+
+def test_a_folder_without_any_required_module_is_refused_naming_them_all(tmp_path):
+    folder = write_tree(tmp_path / "hw", {"notes.py": "X = 1\n"})
     error = refused(folder, tmp_path)
-    assert "Missing activations.py" in error.message
-    assert "Found: activation.py, minibatch.py, regularization.py" in error.message
-    assert "Did you mean activation.py? Rename it to activations.py." in error.message
-    assert error.path == folder.as_posix()
+    assert error.message == (
+        "Missing activations.py, regularization.py, minibatch.py in the folder "
+        f"{folder.as_posix()} (found: notes.py).")
+
+
+def test_the_current_folder_is_named_by_its_path_not_a_dot(tmp_path, monkeypatch):
+    folder = write_tree(tmp_path / "hw", {"notes.py": "X = 1\n"})
+    monkeypatch.chdir(folder)
+    assert f"in the folder {folder.as_posix()} (found" in refused(Path("."), tmp_path).message
+
+
+def test_a_function_of_a_missing_module_written_in_another_file_is_pointed_to(tmp_path):
+    folder = write_tree(tmp_path / "hw", {
+        "activations.py": ACTIVATIONS,
+        "regularization.py": REGULARIZATION + "\n\n" + MINIBATCH,
+    })
+    staged = stage(folder, tmp_path)
+    assert "minibatches is defined in regularization.py; the grader looks for it in " \
+        "minibatch.py." in staged.missing["minibatch.minibatches"]
 
 
 def test_missing_module_catches_case_differences(tmp_path):
@@ -289,9 +319,9 @@ def test_missing_module_catches_case_differences(tmp_path):
         "regularization.py": REGULARIZATION,
         "minibatch.py": MINIBATCH,
     })
-    error = refused(folder, tmp_path)
-    assert "case-sensitive, rename it to activations.py" in error.message
-    assert "Activations.py" in error.message
+    (note,) = stage(folder, tmp_path).notes
+    assert "case-sensitive, rename it to activations.py" in note
+    assert "Activations.py" in note
 
 
 def test_missing_module_found_in_a_sub_folder(tmp_path):
@@ -300,9 +330,9 @@ def test_missing_module_found_in_a_sub_folder(tmp_path):
         "regularization.py": REGULARIZATION,
         "minibatch.py": MINIBATCH,
     })
-    error = refused(folder, tmp_path)
-    assert "Found src/activations.py in a sub-folder" in error.message
-    assert "src/" in error.message
+    (note,) = stage(folder, tmp_path).notes
+    assert "Found src/activations.py in a sub-folder" in note
+    assert "src/" in note
 
 
 def test_empty_folder_is_refused(tmp_path):

@@ -422,7 +422,7 @@ def test_every_message_renders():
                   signal=11, exit_code=0, exc_type="ValueError", exc_message="m", file="a.py",
                   line=3, limit_mib=1024, limit=64, type_name="Foo", reason="r",
                   module="activations", function_name="relu", detail="d", epoch=7,
-                  hung="sigmoid")
+                  hung="sigmoid", absent="matplotlib")
     for code in MESSAGES:
         if code.startswith("reason.") or code == "one_of":
             continue

@@ -86,7 +86,8 @@ def expect_array(value: Any, *, shape: tuple[int, ...], dtype: Any = np.float64,
     if value.dtype != dtype:
         fail(GRADER("check.wrong_dtype", dtype=str(value.dtype), expected=str(dtype)),
              expected=GRADER("check.dtype", dtype=str(dtype)), actual=value,
-             hint=hint or GRADER("check.hint_dtype", dtype=str(dtype)))
+             hint=hint or GRADER("check.hint_dtype_bool" if value.dtype == bool
+                                 else "check.hint_dtype", dtype=str(dtype)))
     return value
 
 

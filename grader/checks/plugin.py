@@ -42,6 +42,7 @@ from grader.results import CheckResult, LeftOut
 from grader.worker.errors import (
     BudgetExhausted,
     ImportFailed,
+    MissingFunction,
     StudentCodeError,
     StudentCrash,
     StudentExit,
@@ -370,6 +371,9 @@ def _counterexample(error: BaseException) -> str | None:
         # hypothesis < 6.1xx says "Falsifying example", newer "Failing test case"
         if note.startswith(("Falsifying example", "Failing test case")):
             body = note.split(":", 1)[1].strip()
+            # hypothesis's "# or any other generated value" remarks: noise to a student
+            body = "\n".join(line.split("  # ")[0].split("# The test")[0]
+                              for line in body.splitlines())
             body = re.sub(r"^\w+\(\s*", "", body)  # test_fn(  z=..., ) -> z=...,
             body = re.sub(r",?\s*\)$", "", body)
             # The fixtures are the grader's, not the student's input.
@@ -379,7 +383,8 @@ def _counterexample(error: BaseException) -> str | None:
 
 
 # Failures of the process, not of a value: a hint about the formula would mislead
-_NOT_THE_FORMULA = (StudentTimeout, StudentCrash, StudentExit, BudgetExhausted, ImportFailed)
+_NOT_THE_FORMULA = (StudentTimeout, StudentCrash, StudentExit, BudgetExhausted, ImportFailed,
+                    MissingFunction)
 
 
 def _fill_failure(result: CheckResult, error: BaseException | None, default_hint) -> None:
@@ -403,6 +408,8 @@ def _fill_failure(result: CheckResult, error: BaseException | None, default_hint
         result.status = "failed"
         result.message = first.message
         result.function = first.function or result.function
+        if isinstance(first, MissingFunction):
+            result.counterexample = None  # no input could have made it pass
         if isinstance(first, _NOT_THE_FORMULA):
             return  # the check's hint is about its formula: beside the point here
     elif isinstance(first, AssertionError):

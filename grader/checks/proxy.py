@@ -138,6 +138,11 @@ class FunctionProxy:
         holds copies, so this is how a check sees an in-place modification."""
         return self._outcome(Call(self.module, self.function, args, kwargs, return_args=True))
 
+    def returning_warnings(self, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
+        """(result, the warnings the call raised, "RuntimeWarning: overflow ...") under
+        numpy's default error settings. The worker reports them: the student's word."""
+        return self._outcome(Call(self.module, self.function, args, kwargs, warnings=True))
+
     def _outcome(self, call: Call) -> Any:
         early = self._parent._missing(self.qualified)
         if early is not None:

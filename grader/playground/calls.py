@@ -39,6 +39,14 @@ def update_call(weights, gradients, learning_rate, rate, kind) -> Call:
              float(learning_rate), float(rate), kind))
 
 
+def engine_steps(kind: str | None) -> bool:
+    """Whether the engine takes the update step itself even when a student's functions
+    train: without regularization it is the plain gradient step, w - lr * g. So the
+    trainings of an exercise without regularization use no regularized_update, and
+    their checks need none (its kind None case has function checks of its own)."""
+    return kind is None
+
+
 def _flat(arrays) -> np.ndarray:
     return arrays[0].ravel() if len(arrays) == 1 else np.concatenate([a.ravel() for a in arrays])
 
@@ -100,7 +108,7 @@ def answer_with(call: Callable[[str, str, tuple], Any], reference: Collection[st
                        activation_calls(name, z, derivative),
                        ("activation", "activation_derivative"), (own_out, own_der), strict=False)]
             return got[0], got[1] if derivative else None
-        if method in reference:
+        if method in reference or (method == "regularized_update" and engine_steps(args[4])):
             return getattr(PLAYGROUND, method)(*args)
         if method == "regularized_update":
             module, function, call_args = update_call(*args)

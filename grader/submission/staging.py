@@ -214,20 +214,23 @@ def _stage_folder(
 ) -> _Staged:
     by_name = {f.name: f for f in py}
     absent = [m for m in requirement.modules if f"{m}.py" not in by_name]
-    if absent:
-        raise _missing_modules(tree, root, listing, absent, requirement)
+    if len(absent) == len(requirement.modules):
+        raise SubmissionError("folder.missing_modules",
+                              **_missing_modules(tree, root, listing, absent, requirement))
     staged = _Staged(kind="zip+folder" if prefix else "folder")
     if notebooks:
         staged.notes.append(render("note.py_over_notebook", notebook=notebooks[0].display))
     trees: dict[str, ast.Module] = {}
-    for module in requirement.modules:
+    present = [m for m in requirement.modules if m not in absent]
+    for module in present:
         file = by_name[f"{module}.py"]
         staged.files[module], trees[module] = _load_python(tree, file, limits)
         staged.origins[module] = ModuleOrigin(file.display)
     helpers = [f for f in py if f.name[:-3] not in requirement.modules]
     _stage_helpers(tree, listing, helpers, trees, staged, limits)
     bindings = {module: module_bindings(t) for module, t in trees.items()}
-    for module, functions in requirement.modules.items():
+    for module in present:
+        functions = requirement.modules[module]
         display = staged.origins[module].path
         for name in functions:
             found = bindings[module]
@@ -239,7 +242,15 @@ def _stage_folder(
                     render("missing.function", module=module, name=name),
                     _nested_hint(trees[module], name, _line_of(display)),
                     _other_module_hint(module, name, bindings),
-                    did_you_mean(name, list(found.names))], "")
+                    did_you_mean(name, _not_required(found.names, requirement))], "")
+    if absent:  # the files that are there still get their feedback
+        found = _missing_modules(tree, root, listing, absent, requirement)
+        staged.notes.append(render("note.missing_modules", **found))
+        for module in absent:
+            for name in requirement.modules[module]:
+                staged.missing[f"{module}.{name}"] = joined([
+                    render("missing.module", module=module, name=name, path=found["path"]),
+                    _other_module_hint(module, name, bindings) or found["hints"]], "")
     return staged
 
 
@@ -249,7 +260,9 @@ def _missing_modules(
     listing: Listing,
     absent: list[str],
     requirement: Requirement,
-) -> SubmissionError:
+) -> dict[str, str]:
+    """The message parameters for modules absent from a folder: what is there, and
+    the file each might be (a name that differs in case or a letter, a sub-folder)."""
     present = {f"{m}.py" for m in requirement.modules} - {f"{m}.py" for m in absent}
     candidates = [f.name for f in listing.files if f.name not in present]
     hints = []
@@ -268,13 +281,8 @@ def _missing_modules(
             hints.append(render("hint.module_close", candidate=close[0], expected=expected))
         elif nested:
             hints.append(render("hint.module_in_subfolder", candidate=nested[0]))
-    return SubmissionError(
-        "folder.missing_modules",
-        path=tree.describe(root),
-        missing=", ".join(f"{m}.py" for m in absent),
-        found=render_list(_found(listing)),
-        hints=joined(hints, ""),
-    )
+    return {"path": tree.describe(root), "missing": ", ".join(f"{m}.py" for m in absent),
+            "found": render_list(_found(listing)), "hints": joined(hints, "")}
 
 
 def _load_python(tree: SubmissionTree, file: TreeFile, limits: Limits) -> tuple[bytes, ast.Module]:
@@ -369,6 +377,13 @@ def _line_of(path: str) -> Callable[[int], SourceLocation]:
     return lambda line: SourceLocation(path, None, line)
 
 
+def _not_required(names, requirement: Requirement) -> list[str]:
+    """Candidates for "did you mean": a function the assignment asks for under its own
+    name (tanh_derivative for a missing relu_derivative) is not a misspelling."""
+    required = {f for functions in requirement.modules.values() for f in functions}
+    return [n for n in names if n not in required]
+
+
 def _other_module_hint(module: str, name: str, bindings: dict[str, Bindings]) -> str:
     for other, found in bindings.items():
         if other != module and name in found.names:
@@ -433,7 +448,7 @@ def _stage_notebook(
                     render("missing.function_notebook", module=module, name=name),
                     _nested_hint(nb_tree, name, locate),
                     _skipped_hint(name, code.skipped_statements, file.display),
-                    did_you_mean(name, list(found.names))], "")
+                    did_you_mean(name, _not_required(found.names, requirement))], "")
         staged.files[module] = ("\n".join(text for text, _ in rows) + "\n").encode("utf-8")
         staged.origins[module] = ModuleOrigin(file.display, tuple(where for _, where in rows))
     staged.files[NOTEBOOK_MODULE] = code.text.encode("utf-8")

@@ -64,7 +64,9 @@ class DirectoryTree:
         self.root = root
 
     def describe(self, folder: tuple[str, ...]) -> str:
-        return self.root.joinpath(*folder).as_posix()
+        path = self.root.joinpath(*folder)
+        # "." reads as a full stop in a message: the current folder by its own path
+        return path.as_posix() if path.as_posix() != "." else Path.cwd().as_posix()
 
     def listdir(self, folder: tuple[str, ...]) -> Listing:
         files: list[TreeFile] = []

@@ -74,13 +74,20 @@ class WorkerLimits:
 class Call:
     """One call into the submission. With return_args=True the outcome is
     (result, [the positional arguments as the function left them]): the worker holds
-    copies, so this is how the grader sees an in-place modification."""
+    copies, so this is how the grader sees an in-place modification. With
+    warnings=True it is (result, [the warnings the call raised, as text]): the
+    student's word (the worker saw them), which is all a check of warnings can have."""
 
     module: str
     function: str
     args: Sequence[object] = ()
     kwargs: Mapping[str, object] = field(default_factory=dict)
     return_args: bool = False
+    warnings: bool = False
+
+    def __post_init__(self) -> None:
+        if self.return_args and self.warnings:
+            raise ValueError("a call returns its arguments or its warnings, not both")
 
     @property
     def qualname(self) -> str:
@@ -203,17 +210,29 @@ class Worker:
                 raise ValueError(f"module {c.module!r} is not one of this worker's {self.modules}")
         if not calls:
             return []
+        results: list[Outcome] = [None] * len(calls)
+        # A hung function fails before any worker is started for it: "at once" must
+        # not wait for the restart that follows the kill of the hung worker
+        asked = []
+        for i, c in enumerate(calls):
+            if (why := self.hung.why(c.qualname)) is not None:
+                results[i] = outcomes.hung_error(c, c.qualname, why)
+            else:
+                asked.append(i)
+        if not asked:
+            return results
         try:
             self._ensure_session()
         except BudgetExhausted as exc:
-            return [outcomes.error(BudgetExhausted, "budget", c, [c], **exc.params) for c in calls]
-        results: list[Outcome] = [None] * len(calls)
+            for i in asked:
+                results[i] = outcomes.error(BudgetExhausted, "budget", calls[i], [calls[i]],
+                                            **exc.params)
+            return results
         pending = []
-        for i, c in enumerate(calls):
+        for i in asked:
+            c = calls[i]
             if c.module in self._failed:
                 results[i] = outcomes.import_error(c, self._failed[c.module])
-            elif (why := self.hung.why(c.qualname)) is not None:
-                results[i] = outcomes.hung_error(c, c.qualname, why)
             else:
                 pending.append(i)
         if pending:
@@ -530,7 +549,7 @@ class Worker:
         session = self._res.session
         fast = session.lane if session is not None else None
         if fast is not None and self._lane_wanted and not any(
-                c.kwargs or c.return_args for c in calls):
+                c.kwargs or c.return_args or c.warnings for c in calls):
             try:
                 return self._run_lane(fast, calls, seconds, how, shown)
             except lane.FrameTooBig:
@@ -543,7 +562,8 @@ class Worker:
             return [outcomes.for_loss(lost, c, calls, self.limits) for c in calls]
         request = {"op": "call", "calls": [
             {"module": c.module, "function": c.function, "args": list(c.args),
-             "kwargs": dict(c.kwargs), "return_args": c.return_args} for c in calls]}
+             "kwargs": dict(c.kwargs), "return_args": c.return_args,
+             **({"warnings": True} if c.warnings else {})} for c in calls]}
         try:
             reply = self._exchange(request, len(calls), seconds, how, shown=shown)
         except Lost as lost:

@@ -9,6 +9,7 @@ module, so that every later call into the module fails the same way.
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -126,10 +127,17 @@ def death(status: int | None, cpu: float | None, limits: WorkerLimits
 
 def for_result(result: dict, call: Call, limits: WorkerLimits,
                hung: HungFunctions | None = None) -> object:
-    """The outcome of one checked result: the value (or (value, args)), or the error."""
+    """The outcome of one checked result: the value (or (value, args), or (value,
+    warnings)), or the error."""
     if "error" in result:
         return for_report(result["error"], call, limits, hung)
     value = result["ok"]
+    if call.warnings:
+        if type(value) is not list or len(value) != 2 or type(value[1]) is not list or any(
+                type(w) is not str for w in value[1]):
+            return error(ProtocolViolation, "protocol", call, [call],
+                         detail="a result with warnings is not [value, [text, ...]]")
+        return value[0], [w[:300] for w in value[1][:10]]
     if not call.return_args:
         return value
     if type(value) is not list or len(value) != 2 or type(value[1]) is not list:
@@ -180,6 +188,9 @@ def import_reason_for_loss(lost: Lost, limits: WorkerLimits) -> dict[str, object
     return {"code": f"reason.{code}", "params": params}
 
 
+_NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+
+
 def import_reason_for_report(report: dict, module: str, limits: WorkerLimits,
                              hung: HungFunctions | None = None) -> dict[str, object]:
     kind = report["kind"]
@@ -196,6 +207,10 @@ def import_reason_for_report(report: dict, module: str, limits: WorkerLimits,
         if not report["frames"]:
             return {"code": "reason.exception", "params": params}
         file, line, _ = report["frames"][-1]
+        absent = _NO_MODULE.match(report["message"])
+        if report["type"] == "ModuleNotFoundError" and absent:  # matplotlib, say
+            return {"code": "reason.no_module",
+                    "params": {"absent": absent.group(1), "file": file, "line": line}}
         params.update(file=file, line=line)
         code = "reason.exception_line" if file == f"{module}.py" else "reason.exception_at"
         return {"code": code, "params": params}

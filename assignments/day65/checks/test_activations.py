@@ -73,10 +73,11 @@ def test_sigmoid_values(submission, z):
 @pytest.mark.function("activations.sigmoid")
 @pytest.mark.hint(msg("activations.sigmoid_stable_hint"))
 def test_sigmoid_stable_for_large_inputs(submission):
-    """sigmoid is stable for huge |z| (up to 1e300): 0 and 1 at the ends, never NaN"""
+    """sigmoid is stable for huge |z| (up to 1e300): 0 and 1 at the ends, no NaN, no warning"""
     z = np.array([-1e300, -1e10, -1000.0, -745.0, -710.0, -40.0, 0.0,
                   40.0, 710.0, 745.0, 1000.0, 1e10, 1e300])
-    got = expect_array(submission.activations.sigmoid(z), shape=z.shape)
+    got, warned = submission.activations.sigmoid.returning_warnings(z)
+    got = expect_array(got, shape=z.shape)
     bad = ~np.isfinite(got)
     if bad.any():
         i = int(np.argmax(bad))
@@ -88,6 +89,9 @@ def test_sigmoid_stable_for_large_inputs(submission):
         fail(msg("activations.sigmoid_outside", z=f"{z[i]:g}"),
              expected=msg("activations.in_unit_interval"), actual=describe(got[i]))
     assert_close(got, ref_sigmoid(z), atol=1e-15, inputs=z)
+    if warned:  # the contract: no overflow warning (a naive 1 / (1 + np.exp(-z)) gives one)
+        fail(msg("activations.warned", name="sigmoid", warning=warned[0]),
+             expected=msg("activations.no_warning"), actual=warned[0])
     for end, limit in ((-1e300, 0.0), (1e300, 1.0)):  # 0-d inputs too
         got = expect_array(submission.activations.sigmoid(np.array(end)), shape=())
         assert_close(got, np.array(limit), atol=1e-15,

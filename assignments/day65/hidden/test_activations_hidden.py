@@ -40,9 +40,13 @@ def test_sigmoid_derivative_stable_for_large_inputs(submission):
 @pytest.mark.function("activations.tanh")
 @pytest.mark.hint(msg("activations.tanh_large_hint"))
 def test_tanh_large_inputs(submission):
-    """tanh is -1 and +1 for huge |z|, never NaN"""
-    got = expect_array(submission.activations.tanh(LARGE), shape=LARGE.shape)
+    """tanh is -1 and +1 for huge |z|, never NaN, no overflow warning"""
+    got, warned = submission.activations.tanh.returning_warnings(LARGE)
+    got = expect_array(got, shape=LARGE.shape)
     assert_close(got, np.tanh(LARGE), atol=1e-15, inputs=LARGE)
+    if warned:
+        fail(msg("activations.warned", name="tanh", warning=warned[0]),
+             expected=msg("activations.no_warning"), actual=warned[0])
 
 
 # -- derivatives against the slope of the activation -------------------------------------
