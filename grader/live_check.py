@@ -132,16 +132,18 @@ def _grade(assignment: Assignment, folder: Path, *, quick: bool, lang: str) -> G
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Ask the grader to stop as Ctrl-C would (it closes its workers), kill it if it
-    does not."""
-    if process.poll() is None:
+    """Ask the grader to stop as Ctrl-C would (it closes its workers); kill it if it does
+    not within the grace time, or if a second interrupt cuts the wait short."""
+    try:
         if os.name == "posix":
             process.send_signal(signal.SIGINT)
         else:
             process.terminate()
-        try:
-            process.communicate(timeout=_STOP_GRACE)
-        except subprocess.TimeoutExpired:
+        process.communicate(timeout=_STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        if process.poll() is None:
             process.kill()
             process.communicate()
 

@@ -66,7 +66,7 @@ def _summary(result: GradeResult, t: dict[str, str]) -> list[str]:
 def _table(result: GradeResult, t: dict[str, str], lang: str) -> list[str]:
     if not result.checks:
         return []
-    head = "".join(f'<th style="{_CELL}">{esc(t[key])}</th>'
+    head = "".join(f'<th style="{_CELL};white-space:nowrap">{esc(t[key])}</th>'
                    for key in ("col_status", "col_points", "col_check", "col_details"))
     rows = [_row(check, t, lang) for check in result.checks]
     return ['<table style="border-collapse:collapse">', f"<thead><tr>{head}</tr></thead>",

@@ -5,9 +5,11 @@ and the same feedback as `hwgrade check` on the notebook (demo assignment)."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import nbformat
@@ -249,3 +251,29 @@ def test_a_missing_or_unfinished_function_gets_the_feedback_the_saved_notebook_g
     messages = " ".join(c.message for c in live.checks)
     assert "NotImplementedError" in messages
     assert "The notebook defines no top-level function safe_div" in messages
+
+
+@pytest.mark.slow
+def test_interrupting_a_real_check_stops_its_grader_process(monkeypatch):
+    """The kernel's interrupt button mid-grading: KeyboardInterrupt in the kernel, and the
+    grader process ends by itself (SIGINT: it closes its workers), not by SIGKILL."""
+    started = []
+    real_popen = subprocess.Popen
+
+    def recording(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(live_check.subprocess, "Popen", recording)
+    solution = ROOT / "solutions" / "day65"
+    cells = [(solution / f"{m}.py").read_text(encoding="utf-8")
+             for m in ("activations", "regularization", "minibatch")]
+    timer = threading.Timer(6.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            live_check.check("day65", namespace=kernel(*cells), lang="en")
+    finally:
+        timer.cancel()
+    (process,) = started
+    assert process.returncode is not None and process.returncode != -signal.SIGKILL
