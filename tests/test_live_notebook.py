@@ -13,8 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from click.testing import CliRunner
 
-from grader.assignment import find_assignment
+from grader.cli import main
 from grader.grading import grade_submission
 
 pytest.importorskip("ipykernel")
@@ -106,10 +107,13 @@ def test_the_kernels_result_is_the_saved_notebooks_result(executed):
     (line,) = [line for output in notebook.cells[-1].outputs if output.get("text")
                for line in output.text.splitlines() if line.startswith("RESULT ")]
     *checks, score, max_score = json.loads(line.removeprefix("RESULT "))
-    from_file = grade_submission(find_assignment("day65"), saved)  # `hwgrade check` on it
-    assert from_file.error is None and from_file.submission.kind == "notebook"
-    assert checks == [[c.name, c.status, c.points] for c in from_file.checks]
-    assert (score, max_score) == (from_file.score, from_file.max_score)
+    graded = CliRunner().invoke(main, ["check", "day65", str(saved), "--format", "json"],
+                                catch_exceptions=False)
+    assert graded.exit_code == 1  # `hwgrade check` on the saved notebook: one check failed
+    from_file = json.loads(graded.output)
+    assert from_file["error"] is None and from_file["submission"]["kind"] == "notebook"
+    assert checks == [[c["name"], c["status"], c["points"]] for c in from_file["checks"]]
+    assert (score, max_score) == (from_file["score"], from_file["max_score"])
     assert 80 <= score < max_score == 100
 
 
