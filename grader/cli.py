@@ -341,19 +341,23 @@ def calibrate(assignment, seeds, epochs, jobs, output) -> None:
 @click.option("--force", is_flag=True,
               help="Write into DEST even if it is not empty (same-named files are replaced; "
                    "nothing is deleted).")
-def release_command(assignment, dest, force) -> None:
+@click.option("--install-spec", metavar="SPEC", default=None,
+              help="What students install: the workflow's and the README's pip install and "
+                   "the notebook's install cell, e.g. 'hwgrade @ git+https://<course>/hwgrade"
+                   "@v1'.  [default: INSTALL_SPEC in grader/release.py]")
+def release_command(assignment, dest, force, install_spec) -> None:
     """Write ASSIGNMENT's student repository into DEST (a new or empty folder).
 
     Starter modules and notebook, README (instructions), .gitignore and a GitHub
     Actions workflow; never hidden checks or solutions.
     """
     from grader.assignment import AssignmentError, find_assignment
-    from grader.release import DestinationError, ReleaseError, release
+    from grader.release import DestinationError, InstallSpecError, ReleaseError, release
 
     try:
         found = find_assignment(assignment)
-        written = release(found, dest, force=force)
-    except (AssignmentError, DestinationError) as error:
+        written = release(found, dest, force=force, install_spec=install_spec)
+    except (AssignmentError, DestinationError, InstallSpecError) as error:
         raise click.UsageError(str(error)) from None
     except ReleaseError as error:
         click.echo(f"hwgrade could not release {assignment} (a problem in the assignment):\n"

@@ -4,10 +4,13 @@
 
 A student repository holds the starter modules (starter/<module>.py for each
 module of the manifest, copied as they are), the starter notebook
-(<name>.ipynb, built at release time by the assignment's make_notebook.py),
-README.md (the instructions, zh-TW first, then English, after a short note on
-the repository), a .gitignore and a GitHub Actions workflow that installs
-hwgrade and runs `hwgrade check <name> --format github`.
+(<name>.ipynb, built at release time by the assignment's make_notebook.py:
+`build_notebook(starter_folder, install_spec=...)`), README.md (the
+instructions, zh-TW first, then English, after a short note on the
+repository), a .gitignore and a GitHub Actions workflow that installs hwgrade
+and runs `hwgrade check <name> --format github`. What the workflow, the README
+and the notebook's install cell install is the course's install spec
+(`hwgrade release --install-spec`, default INSTALL_SPEC).
 
 What never goes in: hidden/ and solutions/ (nothing is read from them), and
 not the public checks either: they ship inside the hwgrade wheel, which is
@@ -28,9 +31,10 @@ import nbformat
 
 from grader.assignment import Assignment
 
-# What the students' CI installs. A course points this at its own build, e.g.
-#   INSTALL_SPEC = "hwgrade @ git+https://github.com/<course>/hwgrade@v1"
-# (the workflow and the README quote it for the shell).
+# What students install (their CI, the README, the notebook's install cell) unless the
+# release is given another spec, e.g. --install-spec
+#   "hwgrade @ git+https://github.com/<course>/hwgrade@v1"
+# (quoted for the shell wherever it is a shell command).
 INSTALL_SPEC = "hwgrade"
 PYTHON_VERSION = "3.11"
 
@@ -64,22 +68,30 @@ class DestinationError(ReleaseError):
     """DEST cannot take the release (a usage error)."""
 
 
-def release(assignment: Assignment, dest: Path, *, force: bool = False) -> list[Path]:
+class InstallSpecError(ReleaseError):
+    """The install spec cannot go into the files (a usage error)."""
+
+
+def release(assignment: Assignment, dest: Path, *, force: bool = False,
+            install_spec: str | None = None) -> list[Path]:
     """Write assignment's student repository into dest; return the files written.
 
     dest must be missing, empty or hold only .git (a fresh clone); with
     force, files of the same name in a non-empty dest are replaced and other
-    files are left alone (nothing is deleted).
+    files are left alone (nothing is deleted). install_spec: what students
+    install (a pip requirement or URL; default INSTALL_SPEC).
     """
-    files = student_files(assignment)
+    files = student_files(assignment, install_spec=install_spec)
     dest = Path(dest)
     _check_destination(dest, assignment, force=force)
     _check_paths(dest, list(files))
     return [_write(dest, relative, data) for relative, data in files.items()]
 
 
-def student_files(assignment: Assignment) -> dict[str, bytes]:
+def student_files(assignment: Assignment, *,
+                  install_spec: str | None = None) -> dict[str, bytes]:
     """Every file of the release, by its path in the repository."""
+    spec = checked_install_spec(install_spec)
     starter = assignment.root / "starter"
     files: dict[str, bytes] = {}
     for module in assignment.modules:
@@ -89,16 +101,30 @@ def student_files(assignment: Assignment) -> dict[str, bytes]:
         except OSError as error:
             raise ReleaseError(f"the starter module {source} cannot be read: "
                                f"{error.strerror or error}") from None
-    notebook = starter_notebook(assignment)
+    notebook = starter_notebook(assignment, install_spec=spec)
     if notebook is not None:
         files[f"{assignment.name}.ipynb"] = nbformat.writes(notebook).encode("utf-8") + b"\n"
-    files["README.md"] = readme(assignment, has_notebook=notebook is not None).encode("utf-8")
+    files["README.md"] = readme(assignment, has_notebook=notebook is not None,
+                                install_spec=spec).encode("utf-8")
     files[".gitignore"] = GITIGNORE.encode("utf-8")
-    files[".github/workflows/hwgrade.yml"] = workflow(assignment).encode("utf-8")
+    files[".github/workflows/hwgrade.yml"] = workflow(assignment, install_spec=spec).encode(
+        "utf-8")
     return files
 
 
-def starter_notebook(assignment: Assignment) -> nbformat.NotebookNode | None:
+def checked_install_spec(install_spec: str | None) -> str:
+    """The spec to write (INSTALL_SPEC when None); InstallSpecError for one that would break
+    the files it goes into (empty, or holding a line break or another control character)."""
+    spec = INSTALL_SPEC if install_spec is None else install_spec
+    if not spec.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in spec):
+        raise InstallSpecError(f"the install spec {spec!r} is empty or holds a control "
+                               "character; give one pip requirement or URL, e.g. "
+                               "'hwgrade @ git+https://example.org/course/hwgrade@v1'")
+    return spec
+
+
+def starter_notebook(assignment: Assignment, *,
+                     install_spec: str | None = None) -> nbformat.NotebookNode | None:
     """The notebook the assignment's make_notebook.py builds from its starter, if it has one."""
     builder = assignment.root / NOTEBOOK_BUILDER
     if not builder.is_file():
@@ -107,7 +133,8 @@ def starter_notebook(assignment: Assignment) -> nbformat.NotebookNode | None:
     try:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        notebook = module.build_notebook(assignment.root / "starter")
+        notebook = module.build_notebook(assignment.root / "starter",
+                                         install_spec=checked_install_spec(install_spec))
         nbformat.validate(notebook)
     except Exception as error:  # the course's builder: any failure is the course's to fix
         raise ReleaseError(f"{builder} could not build the starter notebook: "
@@ -115,12 +142,12 @@ def starter_notebook(assignment: Assignment) -> nbformat.NotebookNode | None:
     return notebook
 
 
-def readme(assignment: Assignment, *, has_notebook: bool) -> str:
+def readme(assignment: Assignment, *, has_notebook: bool, install_spec: str | None = None) -> str:
     """A note on the repository (zh-TW, then English), then each language's instructions."""
     name = assignment.name
     modules = "、".join(f"`{m}.py`" for m in assignment.modules)
     modules_en = ", ".join(f"`{m}.py`" for m in assignment.modules)
-    install = f"python -m pip install {shlex.quote(INSTALL_SPEC)}"
+    install = f"python -m pip install {shlex.quote(checked_install_spec(install_spec))}"
     rows = [f"| {modules} | 起始檔：請完成每個函數。Starter modules: fill in every function. |"]
     if has_notebook:
         rows.append(f"| `{name}.ipynb` | 同樣的函數放在 notebook 裡，還有重做講義實驗的儲存格。"
@@ -133,11 +160,17 @@ def readme(assignment: Assignment, *, has_notebook: bool) -> str:
         notebook_zh = (f"\n- 資料夾裡有 .py 檔時，`hwgrade check {name}`（以及 CI）"
                        "評分的是 .py 檔。"
                        f"想繳交 notebook 的話，請刪除 {modules}（CI 就會改評 "
-                       f"`{name}.ipynb`），或在本機執行 `hwgrade check {name} {name}.ipynb`。")
+                       f"`{name}.ipynb`），或在本機執行 `hwgrade check {name} {name}.ipynb`。"
+                       f"\n- notebook 裡的檢查儲存格（`hwgrade.check(\"{name}\")`）評分的是"
+                       "你在 notebook 中執行過的函數（Jupyter 或 Colab 皆可；在 Colab 上請先"
+                       "執行最上面的安裝儲存格）。")
         notebook_en = (f"\n- While the .py files are here, `hwgrade check {name}` (and CI) "
                        f"grades them. To hand in the notebook instead, delete {modules_en} "
                        f"(CI then grades `{name}.ipynb`), or run "
-                       f"`hwgrade check {name} {name}.ipynb` locally.")
+                       f"`hwgrade check {name} {name}.ipynb` locally."
+                       f"\n- The notebook's check cells (`hwgrade.check(\"{name}\")`) grade "
+                       "the functions you have run in the notebook (in Jupyter or Colab; in "
+                       "Colab, run the install cell at the top first).")
     note = f"""\
 # {assignment.title}
 
@@ -165,8 +198,9 @@ def readme(assignment: Assignment, *, has_notebook: bool) -> str:
     return "\n---\n\n".join(parts)
 
 
-def workflow(assignment: Assignment) -> str:
+def workflow(assignment: Assignment, *, install_spec: str | None = None) -> str:
     """The GitHub Actions workflow that checks the student's repository on every push."""
+    spec = shlex.quote(checked_install_spec(install_spec))
     return f"""\
 # Checks this homework with hwgrade on every push: the same check as
 # `hwgrade check {assignment.name}` on your own machine.
@@ -191,7 +225,7 @@ jobs:
           python-version: "{PYTHON_VERSION}"
       - name: Install hwgrade
         run: |
-          python -m pip install {shlex.quote(INSTALL_SPEC)}
+          python -m pip install {spec}
       - name: hwgrade check {assignment.name}
         # --format github: the usual report in the log, each failed check as an annotation
         # on your function, and the score table on the run's summary page. The grade here

@@ -34,12 +34,12 @@ def files_under(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
-def build_notebook() -> nbformat.NotebookNode:
+def build_notebook(**kwargs) -> nbformat.NotebookNode:
     builder = DAY65 / "make_notebook.py"
     spec = importlib.util.spec_from_file_location("_day65_make_notebook", builder)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.build_notebook()
+    return module.build_notebook(**kwargs)
 
 
 def grade(*args: str) -> tuple[int, dict]:
@@ -265,3 +265,47 @@ def test_real_subprocess_python_m_grader_release(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "released day65" in proc.stdout
     assert files_under(dest) == TREE
+
+
+def test_install_spec_goes_into_the_workflow_the_readme_and_the_notebook(tmp_path):
+    spec = "hwgrade @ git+https://example.org/course/hwgrade@v1"
+    quoted = f"'{spec}'"  # shlex.quote: one word for the shell
+    result = run("release", "day65", str(tmp_path / "student"), "--install-spec", spec)
+    assert result.exit_code == 0, result.output
+    student = tmp_path / "student"
+    workflow = (student / ".github" / "workflows" / "hwgrade.yml").read_text("utf-8")
+    assert [s["run"].strip() for s in workflow_steps(workflow) if "run" in s][0] == \
+        f"python -m pip install {quoted}"
+    readme = (student / "README.md").read_text(encoding="utf-8")
+    assert readme.count(f"`python -m pip install {quoted}`") == 2  # zh-TW and English notes
+    assert "pip install hwgrade" not in readme
+    notebook = nbformat.read(student / "day65.ipynb", as_version=4)
+    install = notebook.cells[0]
+    assert install.cell_type == "code"
+    assert install.source.splitlines()[-1] == f"%pip install {quoted}"
+    assert notebook == build_notebook(install_spec=spec)
+
+
+def test_the_default_install_spec_is_hwgrade_in_all_three(released):
+    notebook = nbformat.read(released / "day65.ipynb", as_version=4)
+    assert notebook.cells[0].source.splitlines()[-1] == "%pip install hwgrade"
+    assert "`python -m pip install hwgrade`" in (released / "README.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("spec", ["", "  ", "hwgrade\nrm -rf ~", "hwgrade\x1b[2J"])
+def test_an_install_spec_that_would_break_the_files_is_a_usage_error(tmp_path, spec):
+    result = run("release", "day65", str(tmp_path / "x"), "--install-spec", spec)
+    assert result.exit_code == 2 and "install spec" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_release_notebook_has_a_check_cell_after_each_part_and_a_full_check_last():
+    code = [c.source for c in build_notebook().cells if c.cell_type == "code"]
+    checks = [i for i, source in enumerate(code) if "hwgrade.check(" in source]
+    quick = 'import hwgrade; hwgrade.check("day65", quick=True)'
+    for index, module in zip(checks[:3], ("def sigmoid(", "def l1_penalty(", "def minibatches("),
+                             strict=True):
+        assert module in code[index - 1] and code[index].splitlines()[-1] == quick
+    assert checks[3] == len(code) - 1
+    assert code[-1].splitlines()[-1] == 'import hwgrade; hwgrade.check("day65")'
+    assert build_notebook() == build_notebook()  # fixed cell ids

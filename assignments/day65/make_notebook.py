@@ -2,12 +2,15 @@
 
     python assignments/day65/make_notebook.py day65.ipynb
 
-The notebook holds: an introduction (zh-TW and English); for each module, its
-docstring as a markdown cell and its functions (the same stubs as the .py
-file) as one code cell; then the handout's experiments as `!hwgrade play`
-cells and a matplotlib cell that plots the loss curves. hwgrade grades only
-the definitions (imports, functions, constants) and skips every other cell,
-so students may run the experiment cells freely.
+The notebook holds: a `%pip install` cell for Colab (harmless in a Jupyter that
+has hwgrade); an introduction (zh-TW and English); for each module, its
+docstring as a markdown cell, its functions (the same stubs as the .py file)
+as one code cell and a quick check cell (`hwgrade.check("day65", quick=True)`,
+which grades the functions the kernel has run); then the handout's experiments
+as `!hwgrade play` cells, a matplotlib cell that plots the loss curves, and the
+full check. hwgrade grades only the definitions (imports, functions, constants)
+and skips every other cell (the check cells silently), so students may run the
+experiment cells freely and the saved notebook grades as well.
 
 build_notebook() is deterministic (fixed cell ids), so a test can compare a
 committed notebook with a fresh build.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -39,7 +43,9 @@ INTRO_ZH = "\n".join([
     "`regularized_update`。",
     "3. **小批次**：`minibatches`，把樣本索引切成小批次。",
     "",
-    "完成後執行 `!hwgrade check day65 day65.ipynb`（見最後一節）檢查成績與提示。"
+    "在 Colab 上請先執行最上面的安裝儲存格。每一部分後面的檢查儲存格"
+    "（`hwgrade.check(\"day65\", quick=True)`）會評分你在這個 notebook 中執行過的函數，"
+    "最後一節是完整檢查。"
     "評分只會讀取 import、函數定義與常數；畫圖、訓練等其他儲存格會被略過，可以放心執行。"
     "部分分數來自老師執行的隱藏檢查，所以請依照說明完整實作，而不只是通過公開檢查。",
 ])
@@ -52,9 +58,11 @@ Fill in every function in the three code cells below (each now raises
 input z, as TensorFlow Playground does; relu'(0) = 0), the L1 / L2 penalties,
 derivatives and Playground's update rule, and `minibatches`.
 
-Check your work with `!hwgrade check day65 day65.ipynb` (last section). The
-grader keeps only imports, function definitions and constants; plots and
-training cells are skipped, so run them as much as you like. Some points
+In Colab, run the install cell at the top first. The check cell after each
+part (`hwgrade.check("day65", quick=True)`) grades the functions you have run in
+this notebook; the last section is the full check. The grader keeps only
+imports, function definitions and constants; plots and training cells are
+skipped, so run them as much as you like. Some points
 come from hidden checks that your instructor runs: implement each function
 as its docstring says, not just enough to pass the public checks."""
 
@@ -107,9 +115,29 @@ plt.show()"""
 CHECK = """\
 ## 檢查作業 / Check your work
 
+報告會列出每項檢查與分數；未通過的檢查會顯示預期值、你的函數傳回的值與提示。
+完整檢查包含練習 5-8 的 500 個 epoch 實驗，約需半分鐘。`lang="zh-TW"` 或 `lang="en"`
+指定報告的語言；在終端機執行 `hwgrade check day65 day65.ipynb` 則評分存檔後的 notebook。
+
 The report lists every check with its points; a failed check shows what was
-expected, what your function returned, and a hint. 報告會列出每項檢查與分數；
-未通過的檢查會顯示預期值、你的函數傳回的值與提示。"""
+expected, what your function returned, and a hint. The full check includes the
+500-epoch experiments of exercises 5-8 (about half a minute). `lang="en"` or
+`lang="zh-TW"` picks the report's language; `hwgrade check day65 day65.ipynb` in
+a terminal grades the saved notebook instead."""
+
+INSTALL = """\
+# 在 Colab 上請先執行這個儲存格，安裝 hwgrade（在已安裝 hwgrade 的 Jupyter 中執行也無妨）。
+# Colab: run this cell first to install hwgrade (harmless in a Jupyter that has it).
+%pip install {spec}"""
+
+QUICK_CHECK = """\
+# 快速檢查（不含 500 個 epoch 的實驗）：還沒完成的部分會顯示 NotImplementedError。
+# Quick check (no 500-epoch experiments); parts not done yet show NotImplementedError.
+import hwgrade; hwgrade.check("day65", quick=True)"""
+
+FULL_CHECK = """\
+# 完整檢查 / Full check
+import hwgrade; hwgrade.check("day65")"""
 
 
 def module_cells(source: Path, module: str) -> list[nbformat.NotebookNode]:
@@ -127,17 +155,28 @@ def module_cells(source: Path, module: str) -> list[nbformat.NotebookNode]:
     return [v4.new_markdown_cell(markdown), v4.new_code_cell(code)]
 
 
-def build_notebook(source: Path | None = None) -> nbformat.NotebookNode:
-    """The starter notebook (source: a folder with the three modules; default the starter)."""
+def build_notebook(source: Path | None = None, *,
+                   install_spec: str | None = None) -> nbformat.NotebookNode:
+    """The starter notebook (source: a folder with the three modules; default the starter).
+
+    install_spec: what the install cell installs (`hwgrade release --install-spec`;
+    default grader.release.INSTALL_SPEC), quoted for the shell that %pip runs.
+    """
+    if install_spec is None:
+        from grader import release
+
+        install_spec = release.INSTALL_SPEC
     source = STARTER if source is None else Path(source)
-    cells = [v4.new_markdown_cell(INTRO_ZH), v4.new_markdown_cell(INTRO_EN)]
+    cells = [v4.new_code_cell(INSTALL.format(spec=shlex.quote(install_spec))),
+             v4.new_markdown_cell(INTRO_ZH), v4.new_markdown_cell(INTRO_EN)]
     for module in MODULES:
         cells.extend(module_cells(source, module))
+        cells.append(v4.new_code_cell(QUICK_CHECK))
     cells.append(v4.new_markdown_cell(EXPERIMENTS))
     cells.extend(v4.new_code_cell(text) for text in PLAY_CELLS)
     cells.append(v4.new_code_cell(PLOT))
     cells.append(v4.new_markdown_cell(CHECK))
-    cells.append(v4.new_code_cell("!hwgrade check day65 day65.ipynb"))
+    cells.append(v4.new_code_cell(FULL_CHECK))
     return assemble(cells, "day65")
 
 

@@ -11,7 +11,8 @@ statements are kept (everything else is reported as SkippedCode):
   attributes (np.pi) of what kept code already bound;
 - `try` blocks made only of the above (the `try: import x / except
   ImportError:` idiom).
-Bare constants (docstrings, `...`) and `pass` are dropped silently.
+Bare constants (docstrings, `...`) and `pass` are dropped silently, and so are the
+notebook's own check cells: imports of hwgrade and calls through it.
 IPython syntax is dropped first: cells whose first line starts with %%
 (cell magics), and lines starting with % or ! (line magics, shell commands)
 or of the form `name?` (help). Those lines are only removed when the cell
@@ -41,6 +42,10 @@ INTERACTIVE_MODULES = frozenset(
 )
 """Imports of these (and their submodules) are skipped: the grader's worker may
 not have them, and the homework's functions do not need them."""
+
+CHECK_MODULE = "hwgrade"
+"""`import hwgrade; hwgrade.check(...)` runs the grader, not the homework: dropped without
+a word (the worker has no grader to import, and a check cell is no student's mistake)."""
 
 _HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 _TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
@@ -279,6 +284,8 @@ def _import_reason(stmt: ast.Import | ast.ImportFrom, provided: frozenset[str]) 
         modules = [alias.name for alias in stmt.names]
     for module in modules:
         top = module.split(".")[0]
+        if top == CHECK_MODULE:
+            return ""
         if top in provided:
             return render("skip.self_import", name=top)
         if any(module == m or module.startswith(m + ".") for m in INTERACTIVE_MODULES):
@@ -340,6 +347,8 @@ def _expression_reason(value: ast.expr) -> str:
             func = func.value if isinstance(func, ast.Attribute) else func.func
         if isinstance(func, ast.Name) and func.id == "get_ipython":
             return render("skip.ipython_call")
+        if isinstance(func, ast.Name) and func.id == CHECK_MODULE:
+            return ""
         return _runs_code("what.call")
     if isinstance(value, ast.Await):
         return _runs_code("what.await")
