@@ -7,7 +7,6 @@ import os
 import subprocess
 
 import pytest
-
 from doc_commands import GUIDES, ROOT, Shown, same_shape, shape, shown_commands
 
 SHOWN = shown_commands()
