@@ -45,7 +45,8 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _page(title: str, body: Iterable[str], lang: str, source_key: str | None = None) -> str:
+def page(title: str, body: Iterable[str], lang: str, source_key: str | None = None) -> str:
+    """An inert HTML5 document around body (the CSP, the inline stylesheet)."""
     head = ['<!DOCTYPE html>', f'<html lang="{esc(lang)}">', '<head>', '<meta charset="utf-8">',
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -242,7 +243,7 @@ def render(result: GradeResult, *, source_key: str | None = None) -> str:
     body.append(f'<footer>{esc(t["footer"].format(version=__version__))}</footer>')
     title = f"{result.assignment}: " + (
         "–" if result.error else f"{points(result.score)}/{points(result.max_score)}")
-    return _page(f"hwgrade {title}", body, lang, source_key)
+    return page(f"hwgrade {title}", body, lang, source_key)
 
 
 def render_text(title: str, text: str, *, lang: str = "en",
@@ -251,4 +252,4 @@ def render_text(title: str, text: str, *, lang: str = "en",
     lang = language(lang)
     body = [f'<h1>{esc(title)}</h1>', f'<div class="box text">{esc(text)}</div>',
             f'<footer>{esc(labels(lang)["footer"].format(version=__version__))}</footer>']
-    return _page(title, body, lang, source_key)
+    return page(title, body, lang, source_key)
