@@ -63,61 +63,64 @@ def words_language(lang: str) -> str:
 
 def render(series: Sequence[Series], fmt: str, *, lang: str, exercise: int | None) -> bytes:
     """The figure as `fmt` (one of FORMATS) bytes; .html is a page around the SVG."""
-    figure = draw(series, lang=words_language(lang), exercise=exercise)
+    import matplotlib.style
+
+    words = words_language(lang)
+    # The style holds while saving too: the SVG writer reads its hash salt then.
+    with matplotlib.style.context(["default", {**_STYLE, "font.family": font_families(words)}]):
+        image = _save(draw(series, lang=words, exercise=exercise),
+                      "svg" if fmt == ".html" else fmt.lstrip("."))
     if fmt == ".html":  # the page's words are the browser's to draw: in `lang` itself
-        return _page(series, _save(figure, "svg"), lang, _title(series[0].sweep, lang,
-                                                                 exercise)).encode("utf-8")
-    return _save(figure, fmt.lstrip("."))
+        title = _title(series[0].sweep, lang, exercise)
+        return _page(series, image, lang, title).encode("utf-8")
+    return image
 
 
 def draw(series: Sequence[Series], *, lang: str, exercise: int | None):
-    """The matplotlib Figure: the configs of series[0] (every series trains the same)."""
-    import matplotlib.style
+    """The Figure: the configs of series[0] (every series trains the same ones)."""
     from matplotlib.figure import Figure
 
     sweep = series[0].sweep
     rows, cols, row_field, col_field = _layout(sweep)
-    style = {**_STYLE, "font.family": font_families(lang)}
     settings = _settings_line(sweep, lang, cols)
     handles = _legend_handles(series, lang)
-    # The legend's entries are long: 4 to a row on a wide figure, 2 on a narrow one.
+    # The legend's entries are long: 4 to a row on a wide figure, else 2.
     legend_rows = math.ceil(len(handles) / (4 if cols >= 4 else 2))
     # The header above the panels, in inches from the top: the title, the shared
     # settings (0.16 a line), the legend (0.22 a row).
     legend_bottom = 0.33 + 0.16 * (settings.count("\n") + 1) + 0.05 + 0.22 * legend_rows
     header = legend_bottom + 0.05
-    width, height = PANEL[0] * cols + 0.9, PANEL[1] * rows + header
-    with matplotlib.style.context(["default", style]):
-        figure = Figure(figsize=(width, height), dpi=DPI, facecolor="white",
-                        layout="constrained")
-        figure.get_layout_engine().set(rect=(0, 0, 1, 1 - header / height))
-        axes = figure.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
-        for index, config in enumerate(sweep.configs):
-            ax = axes.flat[index]
-            _panel(ax, [(s, s.sweep.results[index * len(s.sweep.seeds):
-                                            (index + 1) * len(s.sweep.seeds)])
-                        for s in series], lang)
-            r, c = divmod(index, cols)
-            if row_field is None:
-                ax.set_title(_setting(config, sweep.varied_fields(), lang), loc="left")
-            else:
-                if r == 0:
-                    ax.set_title(_setting(config, [col_field], lang), loc="left")
-                if c == 0:
-                    ax.annotate(_setting(config, [row_field], lang), (0, 0.5),
-                                xytext=(-44, 0), xycoords="axes fraction",
-                                textcoords="offset points", rotation=90, ha="right",
-                                va="center", fontweight="bold")
-        for ax in axes.flat[len(sweep.configs):]:
-            ax.set_visible(False)
-        _axes_style(axes, sweep, lang)
-        left, top = 0.08 / width, 1 - 0.08 / height
-        figure.text(left, top, _title(sweep, lang, exercise), fontweight="bold", fontsize=11,
-                    va="top")
-        figure.text(left, 1 - 0.33 / height, settings, va="top", color="#444444")
-        figure.legend(handles=handles, loc="lower left", frameon=False, fontsize=8,
-                      ncols=math.ceil(len(handles) / legend_rows), borderaxespad=0,
-                      borderpad=0, bbox_to_anchor=(0, 1 - legend_bottom / height))
+    # At least two legend entries wide, which a figure of one or two panels is not.
+    width, height = max(PANEL[0] * cols + 0.9, 8.0), PANEL[1] * rows + header
+    figure = Figure(figsize=(width, height), dpi=DPI, facecolor="white",
+                    layout="constrained")
+    figure.get_layout_engine().set(rect=(0, 0, 1, 1 - header / height))
+    axes = figure.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
+    by_config = [[runs for _, runs in s.sweep.by_config()] for s in series]
+    for index, config in enumerate(sweep.configs):
+        ax = axes.flat[index]
+        _panel(ax, [(s, runs[index]) for s, runs in zip(series, by_config, strict=True)], lang)
+        r, c = divmod(index, cols)
+        if row_field is None:
+            ax.set_title(_setting(config, sweep.varied_fields(), lang), loc="left")
+        else:
+            if r == 0:
+                ax.set_title(_setting(config, [col_field], lang), loc="left")
+            if c == 0:
+                ax.annotate(_setting(config, [row_field], lang), (0, 0.5),
+                            xytext=(-44, 0), xycoords="axes fraction",
+                            textcoords="offset points", rotation=90, ha="right",
+                            va="center", fontweight="bold")
+    for ax in axes.flat[len(sweep.configs):]:
+        ax.set_visible(False)
+    _axes_style(axes, sweep, lang)
+    left, top = 0.08 / width, 1 - 0.08 / height
+    figure.text(left, top, _title(sweep, lang, exercise), fontweight="bold", fontsize=11,
+                va="top")
+    figure.text(left, 1 - 0.33 / height, settings, va="top", color="#444444")
+    figure.legend(handles=handles, loc="lower left", frameon=False, fontsize=8,
+                  ncols=math.ceil(len(handles) / legend_rows), borderaxespad=0,
+                  borderpad=0, bbox_to_anchor=(left, 1 - legend_bottom / height))
     return figure
 
 
@@ -192,7 +195,7 @@ def _axes_style(axes, sweep: Sweep, lang: str) -> None:
     first.set_yscale("log")
     first.set_ylim(max(low, 1e-4) / 1.3, max(high, GUESS_LOSS) * 1.3)
     first.set_xlim(0, max(c.epochs for c in sweep.configs))
-    first.yaxis.set_major_locator(LogLocator(subs=(1.0, 3.0)))
+    first.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     first.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     first.yaxis.set_minor_formatter(NullFormatter())
     for ax in axes.flat:
@@ -247,7 +250,7 @@ def _settings_line(sweep: Sweep, lang: str, cols: int) -> str:
     text = " · ".join(item.replace(" ", "\u00a0")
                       for item in [*fixed, label("play.seeds", lang, n=len(sweep.seeds))])
     # A CJK character is about two Latin ones wide.
-    width = int((PANEL[0] * cols + 0.5) * 15 / (2 if lang != "en" else 1))
+    width = int((max(PANEL[0] * cols, 7.5) + 0.5) * 15 / (2 if lang != "en" else 1))
     return "\n".join(textwrap.wrap(text, max(width, 40)))
 
 
