@@ -277,5 +277,5 @@ def _page(series: Sequence[Series], svg: bytes, lang: str, title: str) -> str:
     for s in series:
         if s.who is not None:
             body.append(f"<h2>{esc(label(s.who, lang))}</h2>")
-        body.append(f'<pre class="text">{esc(render_table(s.sweep, lang))}</pre>')
+        body.append(f'<pre>{esc(render_table(s.sweep, lang))}</pre>')
     return page(f"hwgrade play: {title}", body, lang)
