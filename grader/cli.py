@@ -214,6 +214,9 @@ def main() -> None:
                    "[default: the CPU count for long sweeps, else 1]")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write every run's loss curve to this CSV file.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="Also draw every seed's test-loss curve, one panel per setting, to this "
+                   ".png, .svg or .html file (with --use-submission: beside the reference's).")
 @click.option("--use-submission", "submission_path",
               type=click.Path(exists=True, path_type=pathlib.Path),
               help="Train with your own activations, regularized_update and minibatches "
@@ -221,13 +224,14 @@ def main() -> None:
 @click.option("--assignment", "assignment_name", default="day65", show_default=True,
               help="The assignment whose functions --use-submission takes.")
 @lang_option
-def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, submission_path,
-         assignment_name, lang, **options) -> None:
+def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, plot_path,
+         submission_path, assignment_name, lang, **options) -> None:
     """Train Playground networks from the command line; comma lists sweep.
 
     \b
     Examples:
       hwgrade play --exercise 7
+      hwgrade play --exercise 6 --plot exercise6.png
       hwgrade play --dataset spiral --features all --hidden 8 \\
                    --activation tanh,relu,sigmoid,linear --learning-rate 1
     """
@@ -237,6 +241,8 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, subm
     lang = _lang(lang)
     if seeds is not None and playground_seed is not None:
         raise click.UsageError(label("play.seeds_or_playground_seed", lang))
+    if plot_path is not None:  # before training, not after
+        _check_plot_path(plot_path, lang)
     seed_list = list(playground_seed) if playground_seed else \
         list(range(first_seed, first_seed + (seeds or 8)))
     try:
@@ -246,20 +252,54 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, subm
     total = len(configs) * len(seed_list) * max(c.epochs for c in configs)
     if jobs is None:  # starting processes costs ~0.5 s: only worth it for long sweeps
         jobs = (os.cpu_count() or 1) if total >= 10_000 else 1
-    if submission_path is not None:
-        sweep = _play_with_submission(playmod, configs, seed_list, submission_path,
-                                      assignment_name, lang)
-    else:
+    reference = None
+    if submission_path is None or plot_path is not None:  # the plot draws the reference too
         with click.progressbar(length=total, label=label("play.training", lang),
                                file=sys.stderr,
                                hidden=total < 20_000 or not sys.stderr.isatty()) as bar:
-            sweep = playmod.run_sweep(configs, seed_list, progress=bar.update, jobs=jobs)
+            reference = playmod.run_sweep(configs, seed_list, progress=bar.update, jobs=jobs)
+    sweep = reference
+    if submission_path is not None:
+        sweep = _play_with_submission(playmod, configs, seed_list, submission_path,
+                                      assignment_name, lang)
     if csv_path:
         playmod.write_csv(sweep, csv_path)
     if fmt == "json":
         click.echo(playmod.to_json(sweep))
     else:
         click.echo(playmod.render_table(sweep, lang))
+    if plot_path is not None:
+        _write_plot(plot_path, sweep, None if submission_path is None else reference,
+                    exercise, lang)
+
+
+def _check_plot_path(path: pathlib.Path, lang: str) -> None:
+    from grader.i18n import label
+    from grader.play_plot import FORMATS
+
+    if path.suffix.lower() not in FORMATS:
+        raise click.UsageError(label("plot.bad_suffix", lang, path=path,
+                                     suffixes=", ".join(FORMATS)))
+    if not path.absolute().parent.is_dir():
+        raise click.UsageError(label("cli.no_output_folder", lang, path=path))
+
+
+def _write_plot(path, sweep, reference, exercise, lang) -> None:
+    from grader import play_plot
+    from grader.i18n import label
+    from grader.report.common import write_atomic_bytes
+
+    if play_plot.words_language(lang) != lang:
+        click.echo(label("plot.no_font", lang), err=True)
+    data = play_plot.render(play_plot.trainings(sweep, reference), path.suffix.lower(),
+                            lang=lang, exercise=exercise)
+    try:
+        write_atomic_bytes(path, data)
+    except OSError as error:
+        click.echo(label("cli.cannot_write", lang, path=path,
+                         reason=error.strerror or error), err=True)
+        sys.exit(2)
+    click.echo(label("plot.wrote", lang, path=path), err=True)
 
 
 def _play_with_submission(playmod, configs, seeds, path, assignment_name, lang):

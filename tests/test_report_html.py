@@ -81,12 +81,16 @@ def test_each_exercise_has_its_observation_table_curves_and_boundary(result, pag
     within = [c["within"] for e in result.experiments for c in e["configs"]]
     cells = re.findall(r'<span class="badge (yes|no)">(?:yes|no)</span></td></tr>', page_text)
     assert cells == ["yes" if w else "no" for w in within]
-    assert len(page.all("img")) == 8  # a learning-curves plot and a heat map per exercise
+    assert len(page.all("img")) == 23 + 4  # a panel per setting and a heat map per exercise
 
 
 def test_the_heat_map_is_playgrounds_and_the_curves_are_drawn(page_text):
-    decoded = images(Page(page_text))
-    curves, maps = decoded[0::2], decoded[1::2]
+    page = Page(page_text)
+    decoded = images(page)
+    is_map = [img["alt"].startswith("Decision boundary") for img in page.all("img")]
+    maps = [d for d, m in zip(decoded, is_map, strict=True) if m]
+    curves = [d for d, m in zip(decoded, is_map, strict=True) if not m]
+    assert len(maps) == 4 and len(curves) == 23
     for heat in maps:
         assert heat.shape[:2] == (420, 420)
         blue, orange = near(heat, BLUE).mean(), near(heat, ORANGE).mean()
@@ -95,7 +99,7 @@ def test_the_heat_map_is_playgrounds_and_the_curves_are_drawn(page_text):
         inner = heat[60:360, 60:360]
         assert (inner > 0.97).all(axis=-1).mean() > 0.005
     for curve in curves:
-        assert curve.shape[:2] == (340, 640)
+        assert curve.shape[:2] == (160, 210)
         coloured = (curve.max(axis=-1) - curve.min(axis=-1)) > 0.3
         assert coloured.mean() > 0.01
 
@@ -162,7 +166,9 @@ def test_failed_training_renders_what_is_there(result):
     assert "No configurations were trained." in page.plain
     assert "No learning curves: training produced none." in page.plain
     assert "not decided" in page.plain
-    assert len(page.all("img")) == 3  # exercise 5's reference curves, 7's curves, 8's boundary
+    # exercise 5's reference curves (5 panels), 7's curves (4; its boundary lost every
+    # output), 8's boundary
+    assert len(page.all("img")) == 5 + 4 + 1
 
 
 MALFORMED = [None, 7, "x", [], {}, {"exercise": "five"},
@@ -254,7 +260,7 @@ def test_text_from_a_submission_comes_out_inert(result, attack):
     page = Page(text)
     for tag, _ in page.tags:
         assert tag not in ("svg", "iframe", "script")
-    assert len(page.all("img")) == 2
+    assert len(page.all("img")) == len(entry["configs"]) + 1  # the panels, the heat map
     if attack.isprintable():  # whatever was written is shown, as text
         assert attack in page.plain
         assert attack not in text

@@ -96,7 +96,7 @@ def test_one_page_per_student_beside_the_text_feedback(tmp_path):
     assert files == sorted(expected + [feedback_html.html_name(n) for n in expected])
     alice = (tmp_path / "feedback" / "alice.html").read_text(encoding="utf-8")
     assert_self_contained(alice)
-    assert "Score 15/23" in Page(alice).plain and len(Page(alice).all("img")) == 8
+    assert "Score 15/23" in Page(alice).plain and len(Page(alice).all("img")) == 23 + 4
     bob = (tmp_path / "feedback" / feedback_html.html_name(names["bob smith"])).read_text(
         encoding="utf-8")
     assert_self_contained(bob)
@@ -151,7 +151,8 @@ def test_a_renderer_failure_costs_the_plots_not_the_batch(tmp_path, monkeypatch)
     assert (tmp_path / "gradebook.csv").exists()
     monkeypatch.undo()
     write(tmp_path, rows())  # the failed page recorded no source: drawn again next time
-    assert len(Page((tmp_path / "feedback" / "alice.html").read_text("utf-8")).all("img")) == 8
+    redrawn = Page((tmp_path / "feedback" / "alice.html").read_text("utf-8"))
+    assert len(redrawn.all("img")) == 23 + 4  # a panel per setting, a heat map per exercise
 
 
 def test_the_page_key_ignores_timings_but_not_the_renderer():

@@ -31,12 +31,21 @@ def _round(x: float | None) -> float | None:
 
 
 def student_summary(results: Sequence[RunResult]) -> dict[str, Any]:
+    """Per run its final test loss and the epoch it diverged at (None: it did not); the
+    bands over runs; for a regularized setting each final network's weights at exactly
+    0 (None for a diverged run) out of `weights`."""
     finals = [None if r.diverged_at is not None else _round(r.final[1]) for r in results]
     finite = np.array([f for f in finals if f is not None], dtype=np.float64)
     quantile = (lambda q: _round(np.percentile(finite, q))) if len(finite) else (lambda q: None)
-    return {"final_test": finals, "median": quantile(50), "p10": quantile(10),
-            "p90": quantile(90), "diverged": sum(f is None for f in finals),
-            "curve_every": CURVE_EVERY, "curve": curve_bands(results, CURVE_EVERY)}
+    summary = {"final_test": finals, "median": quantile(50), "p10": quantile(10),
+               "p90": quantile(90), "diverged": sum(f is None for f in finals),
+               "diverged_at": [r.diverged_at for r in results],
+               "curve_every": CURVE_EVERY, "curve": curve_bands(results, CURVE_EVERY)}
+    if results and results[0].config.regularization is not None:
+        zeros = [r.zero_weights for r in results]
+        summary["zero_weights"] = [None if z is None else z[0] for z in zeros]
+        summary["weights"] = sum(w.size for w in results[0].weights)
+    return summary
 
 
 def reference_summary(entry: dict[str, Any]) -> dict[str, Any]:

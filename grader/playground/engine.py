@@ -44,6 +44,15 @@ class RunResult:
     def final(self) -> tuple[float, float]:
         return float(self.curve[-1, 0]), float(self.curve[-1, 1])
 
+    @property
+    def zero_weights(self) -> tuple[int, int] | None:
+        """(weights exactly 0, all weights) of the final network: L1's dead links. None for
+        a diverged run, whose parameters are parked at 0."""
+        if self.diverged_at is not None:
+            return None
+        return (sum(int(np.count_nonzero(w == 0)) for w in self.weights),
+                sum(w.size for w in self.weights))
+
 
 Progress = Callable[[int], None]
 # A component call as the engine asks for it: (method name of Components, its

@@ -9,6 +9,9 @@ One entry per exercise (written by grader/experiments/report.py):
     {"exercise", "title", "varied",
      "observation": {"text", "reproduced", "reproduced_by_reference"}, "passed",
      "configs": [{"label", "config", "seeds", "student", "reference", "within"}],
+     (student: {"final_test", "median", "p10", "p90", "diverged", "diverged_at",
+                "curve_every", "curve", and for a regularized setting "zero_weights",
+                "weights"})
      "boundary": {"label", "seed", "extent", "values", "points", "test_points"}}
 """
 
@@ -23,6 +26,7 @@ import numpy as np
 MAX_GRID = 400  # a boundary grid side beyond this is not a Playground heat map: not drawn
 MAX_POINTS = 10_000
 MAX_EVERY = 100_000  # epochs between curve points (Playground runs are far shorter)
+MAX_EPOCHS = 100_000  # `hwgrade play --epochs`' own limit
 MAX_COORDINATE = 1e6  # beyond this a plane's extent or a point is garbage, not data
 
 
@@ -59,6 +63,8 @@ class ConfigView:
     student_curves: Curves | None
     reference_curves: Curves | None
     within: bool | None
+    diverged_at: tuple[int, ...] = ()  # the epochs the student's diverged runs stopped at
+    zero_weights: tuple[int, int] | None = None  # (median over runs, of how many)
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,16 @@ def _curves(data: Any) -> Curves | None:
     return Curves(every=every, median=median, p10=p10, p90=p90)
 
 
+def _zero_weights(student: dict) -> tuple[int, int] | None:
+    """The median over runs of the weights at exactly 0 (rounded half up), of how many."""
+    of = count(student.get("weights"))
+    counts = [c for c in map(count, _list(student.get("zero_weights"))[:MAX_POINTS])
+              if c is not None]
+    if not of or not counts:
+        return None
+    return min(math.floor(float(np.median(counts)) + 0.5), of), of
+
+
 def _config(data: Any) -> ConfigView | None:
     if not isinstance(data, dict):
         return None
@@ -148,10 +164,13 @@ def _config(data: Any) -> ConfigView | None:
     seeds = _list(data.get("seeds"))
     finals = _list(_dict(student).get("final_test"))
     runs = len(seeds) or len(finals) or None
+    diverged_at = [count(e) for e in _list(_dict(student).get("diverged_at"))[:MAX_POINTS]]
     return ConfigView(label=text(data.get("label")) or "?",
                       student=_spread(student, runs), reference=_spread(reference),
                       student_curves=_curves(student), reference_curves=_curves(reference),
-                      within=flag(data.get("within")))
+                      within=flag(data.get("within")),
+                      diverged_at=tuple(e for e in diverged_at if e and e <= MAX_EPOCHS),
+                      zero_weights=_zero_weights(_dict(student)))
 
 
 def _points(data: Any) -> np.ndarray:

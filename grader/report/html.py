@@ -4,8 +4,8 @@ render(result) gives an HTML5 document holding the score, the checks (status,
 points, title, what went wrong, expected/got/input, hint; hidden checks
 marked) and, per exercise of result.experiments, the observation, a table of
 the configurations (the student's final test loss beside the reference's),
-the learning curves over the reference band and the decision boundary of one
-run as Playground's heat map (plots.py).
+per setting a panel of the student's learning curves beside the reference's, and
+the decision boundary of one run as Playground's heat map (plots.py).
 
 Self-contained and inert: the images are PNG data URIs, the stylesheet is
 inline, there is no script, and a Content-Security-Policy forbids loading
@@ -45,7 +45,8 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _page(title: str, body: Iterable[str], lang: str, source_key: str | None = None) -> str:
+def page(title: str, body: Iterable[str], lang: str, source_key: str | None = None) -> str:
+    """An inert HTML5 document around body (the CSP, the inline stylesheet)."""
     head = ['<!DOCTYPE html>', f'<html lang="{esc(lang)}">', '<head>', '<meta charset="utf-8">',
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -154,7 +155,7 @@ def _spread(spread: ev.Spread | None, t: dict[str, str]) -> tuple[str, str]:
     return esc(loss), esc(diverged)
 
 
-def _config_table(view: ev.ExerciseView, colours: list[str], t: dict[str, str]) -> list[str]:
+def _config_table(view: ev.ExerciseView, t: dict[str, str]) -> list[str]:
     lines = ['<table class="configs">',
              f'<thead><tr><th>{esc(t["col_config"])}</th>'
              f'<th class="num">{esc(t["col_student"])}</th>'
@@ -162,26 +163,46 @@ def _config_table(view: ev.ExerciseView, colours: list[str], t: dict[str, str]) 
              f'<th class="num">{esc(t["col_reference"])}</th>'
              f'<th class="num">{esc(t["col_diverged"])}</th>'
              f'<th>{esc(t["col_within"])}</th></tr></thead>', '<tbody>']
-    for config, colour in zip(view.configs, colours, strict=True):
+    for config in view.configs:
         mine, mine_div = _spread(config.student, t)
         ref, ref_div = _spread(config.reference, t)
-        lines.append(f'<tr><td><span class="swatch" style="background:{colour}"></span>'
-                     f'{esc(config.label)}</td><td class="num">{mine}</td>'
+        lines.append(f'<tr><td>{esc(config.label)}</td><td class="num">{mine}</td>'
                      f'<td class="num">{mine_div}</td><td class="num">{ref}</td>'
                      f'<td class="num">{ref_div}</td><td>{_yes_no(config.within, t)}</td></tr>')
     return [*lines, '</tbody>', '</table>', f'<p class="note">{esc(t["spread_note"])}</p>']
 
 
-def _curves_figure(view: ev.ExerciseView, colours: list[str], t: dict[str, str]) -> list[str]:
-    png = plots.learning_curves([c.reference_curves for c in view.configs],
-                                [c.student_curves for c in view.configs], colours)
-    if png is None:
+def _panel_note(config: ev.ConfigView, t: dict[str, str]) -> str:
+    """Under a setting's panel: the divergences, and L1's dead links (HTML)."""
+    _, mine = _spread(config.student, t)
+    _, ref = _spread(config.reference, t)
+    lines = [t["panel_diverged"].format(mine=mine, reference=ref)]
+    if config.zero_weights is not None:
+        k, n = config.zero_weights
+        lines.append(t["panel_zero_weights"].format(k=k, n=n))
+    return "<br>".join(map(esc, lines))
+
+
+def _setting_panels(view: ev.ExerciseView, t: dict[str, str]) -> list[str]:
+    """One small plot per setting, on one y range, each captioned with its setting."""
+    limits = plots.loss_range([c for config in view.configs
+                               for c in (config.reference_curves, config.student_curves)])
+    panels = []
+    for config in view.configs:
+        png = plots.setting_curves(config.reference_curves, config.student_curves,
+                                   config.diverged_at, limits)
+        if png is not None:
+            panels.append(f'<figure class="panel"><figcaption>{esc(config.label)}</figcaption>'
+                          f'{_image(png, config.label, 210)}'
+                          f'<p class="note">{_panel_note(config, t)}</p></figure>')
+    if not panels:
         return [f'<p class="note">{esc(t["no_curves"])}</p>']
-    legend = "".join(f'<li><span class="swatch" style="background:{colour}"></span>'
-                     f'{esc(c.label)}</li>' for c, colour in zip(view.configs, colours,
-                                                                strict=True))
-    return ['<figure class="curves">', f'<figcaption>{esc(t["curves"])}</figcaption>',
-            _image(png, t["curves"], 640), f'<ul class="legend">{legend}</ul>',
+    key = (f'<ul class="legend"><li><span class="swatch" style="background:'
+           f'{plots.STUDENT_COLOUR}"></span>{esc(t["curves_yours"])}</li>'
+           f'<li><span class="swatch dashed" style="color:{plots.REFERENCE_COLOUR}"></span>'
+           f'{esc(t["curves_reference"])}</li></ul>')
+    return ['<figure class="curves">', f'<figcaption>{esc(t["curves"])}</figcaption>', key,
+            '<div class="panels">', *panels, '</div>',
             f'<p class="note">{esc(t["curves_key"])}</p>', '</figure>']
 
 
@@ -223,10 +244,9 @@ def _exercise(view: ev.ExerciseView, index: int, t: dict[str, str]) -> list[str]
     if not view.configs:
         lines.append(f'<p class="note">{esc(t["no_configs"])}</p>')
     else:
-        colours = [plots.palette(i) for i in range(len(view.configs))]
-        lines += _config_table(view, colours, t)
+        lines += _config_table(view, t)
         lines.append('<div class="plots">')
-        lines += _curves_figure(view, colours, t)
+        lines += _setting_panels(view, t)
         lines += _boundary_figure(view.boundary, t)
         lines.append('</div>')
     return [*lines, '</section>']
@@ -246,7 +266,7 @@ def render(result: GradeResult, *, source_key: str | None = None) -> str:
     body.append(f'<footer>{esc(t["footer"].format(version=__version__))}</footer>')
     title = f"{result.assignment}: " + (
         "–" if result.error else f"{points(result.score)}/{points(result.max_score)}")
-    return _page(f"hwgrade {title}", body, lang, source_key)
+    return page(f"hwgrade {title}", body, lang, source_key)
 
 
 def render_text(title: str, text: str, *, lang: str = "en",
@@ -255,4 +275,4 @@ def render_text(title: str, text: str, *, lang: str = "en",
     lang = language(lang)
     body = [f'<h1>{esc(title)}</h1>', f'<div class="box text">{esc(text)}</div>',
             f'<footer>{esc(labels(lang)["footer"].format(version=__version__))}</footer>']
-    return _page(title, body, lang, source_key)
+    return page(title, body, lang, source_key)

@@ -37,10 +37,14 @@ figure { margin: 14px 0; }
 figure p.note { margin: 4px 0 0; font-size: 14px; }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
 .plots { display: flex; flex-wrap: wrap; gap: 0 24px; align-items: flex-start; }
-.plots .curves { flex: 0 1 642px; } .plots .boundary { flex: 0 1 422px; }
+.plots .curves { flex: 0 1 652px; } .plots .boundary { flex: 0 1 422px; }
+.panels { display: grid; grid-template-columns: repeat(auto-fill, 212px); gap: 10px 8px; }
+.panel { margin: 0; } .panel figcaption { color: var(--ink); font-weight: 600; font-size: 14px; }
+.panel p.note { font-size: 12px; line-height: 1.3; }
 .legend { list-style: none; padding: 0; margin: 6px 0 0; display: flex; flex-wrap: wrap;
           gap: 4px 16px; font-size: 14px; }
 .swatch { display: inline-block; width: 22px; height: 4px; vertical-align: middle;
           margin-right: 6px; border-radius: 2px; }
+.swatch.dashed { height: 0; border-top: 3px dashed currentColor; border-radius: 0; }
 footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
 """

@@ -1,7 +1,7 @@
-"""The HTML report's plots: learning curves over the reference band, and Playground's
-heat map of a network's output. PNG bytes, drawn with matplotlib's Agg canvas on a
-Figure of its own (never pyplot's global figures), so rendering is thread-safe and
-leaves no state behind.
+"""The HTML report's plots: per setting, the student's learning curves beside the
+reference's (one small panel each), and Playground's heat map of a network's output.
+PNG bytes, drawn with matplotlib's Agg canvas on a Figure of its own (never pyplot's
+global figures), so rendering is thread-safe and leaves no state behind.
 
 matplotlib is imported inside the functions: the other report formats (and
 `hwgrade check` without --format html) do not pay its import time.
@@ -26,18 +26,15 @@ PLAYGROUND_ORANGE = "#f59322"
 PLAYGROUND_GREY = "#e8eaeb"
 PLAYGROUND_BLUE = "#0877bd"
 NUM_SHADES = 30
-# One colour per configuration (matplotlib's tab10, written out so the HTML legend's
-# swatches are the same colours).
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
+# Your runs and the reference's, in every panel (not Playground's exact blue and orange:
+# those are the heat map's).
+STUDENT_COLOUR = "#e8710a"
+REFERENCE_COLOUR = "#1f77b4"
+PANEL_SIZE = (2.1, 1.6)  # inches: three panels beside the heat map on a laptop's page
 DPI = 100
 # matplotlib's defaults, not the user's matplotlibrc: the same result gives the same
 # bytes on every machine with the same matplotlib.
-_STYLE = ["default", {"font.size": 9, "axes.linewidth": 0.8}]
-
-
-def palette(i: int) -> str:
-    return PALETTE[i % len(PALETTE)]
+_STYLE = ["default", {"font.size": 8, "axes.linewidth": 0.7}]
 
 
 def _rgb(hex_colour: str) -> np.ndarray:
@@ -72,48 +69,65 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), dpi=DPI, facecolor="white")
 
 
-def _upper_limit(series: Sequence[Curves | None], student: Sequence[Curves | None]) -> float:
-    """The y range's top: every reference band, and the students' medians unless they
-    blow up (a diverging run would flatten everything else to the axis)."""
-    reference = [np.nanmax(a) for c in series if c is not None
-                 for a in (c.p90, c.median) if a is not None and np.isfinite(a).any()]
-    ceiling = min(max([1.0, *reference]) * 1.5, 1e6)
-    mine = [np.nanmax(c.median) for c in student
-            if c is not None and c.median is not None and np.isfinite(c.median).any()]
-    top = max([*reference, *mine, 0.1])
-    return float(min(top * 1.05, ceiling))
+def _finite(arrays) -> np.ndarray:
+    values = [a[np.isfinite(a) & (a > 0)] for a in arrays if a is not None]
+    return np.concatenate(values) if values else np.zeros(0)
 
 
-def learning_curves(reference: Sequence[Curves | None], student: Sequence[Curves | None],
-                    colours: Sequence[str]) -> bytes | None:
-    """Test loss over epochs: per configuration (one colour each), the reference's
-    10th-90th percentile band and dashed median, the student's solid median."""
-    if not any(c is not None for c in (*reference, *student)):
+def loss_range(curves: Sequence[Curves | None]) -> tuple[float, float]:
+    """One y range (log scale) for the panels of an exercise, so that they compare: every
+    band and median, and the loss of a network that outputs 0 (0.5) for orientation;
+    a student's curve that blows up is cut at 10."""
+    values = _finite([a for c in curves if c is not None for a in (c.median, c.p10, c.p90)])
+    low = float(values.min()) if len(values) else 0.5
+    high = float(values.max()) if len(values) else 0.5
+    return max(low, 1e-4) / 1.3, min(max(high, 0.5) * 1.3, 10.0)
+
+
+def setting_curves(reference: Curves | None, student: Curves | None,
+                   diverged_at: Sequence[int], limits: tuple[float, float]) -> bytes | None:
+    """One setting's test loss over epochs: the reference's and the student's median
+    (dashed and solid) over their 10th-90th percentile bands, a cross at the top where
+    one of the student's runs diverged, and the loss of a network that outputs 0."""
+    if reference is None and student is None:
         return None
     import matplotlib.style
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
     with matplotlib.style.context(_STYLE):
-        figure = _figure(6.4, 3.4)
-        ax = figure.add_axes((0.08, 0.09, 0.89, 0.87))
+        figure = _figure(*PANEL_SIZE)
+        ax = figure.add_axes((0.2, 0.14, 0.75, 0.82))
         right = 0.0
-        for ref, mine, colour in zip(reference, student, colours, strict=True):
-            if ref is not None:
-                if ref.p10 is not None and ref.p90 is not None and len(ref.p10) == len(ref.p90):
-                    x = ref.epochs(len(ref.p10))
-                    ax.fill_between(x, ref.p10, ref.p90, color=colour, alpha=0.16, linewidth=0)
-                    right = max(right, x[-1])
-                if ref.median is not None:
-                    x = ref.epochs(len(ref.median))
-                    ax.plot(x, ref.median, color=colour, linewidth=1.1, linestyle=(0, (4, 2)),
-                            alpha=0.9)
-                    right = max(right, x[-1])
-            if mine is not None and mine.median is not None:
-                x = mine.epochs(len(mine.median))
-                ax.plot(x, mine.median, color=colour, linewidth=2.0)
+        for curves, colour, dashes in ((reference, REFERENCE_COLOUR, (0, (4, 2))),
+                                       (student, STUDENT_COLOUR, "solid")):
+            if curves is None:
+                continue
+            if curves.p10 is not None and curves.p90 is not None \
+                    and len(curves.p10) == len(curves.p90):
+                x = curves.epochs(len(curves.p10))
+                ax.fill_between(x, curves.p10, curves.p90, color=colour, alpha=0.2,
+                                linewidth=0)
                 right = max(right, x[-1])
+            if curves.median is not None:
+                x = curves.epochs(len(curves.median))
+                ax.plot(x, curves.median, color=colour, linewidth=1.8, linestyle=dashes)
+                right = max(right, x[-1])
+        ax.axhline(0.5, color="#555555", linewidth=0.7, linestyle=(0, (1, 2)))
+        low, high = limits
+        if diverged_at:
+            ax.plot(diverged_at, [high / 1.25] * len(diverged_at), marker="X", markersize=7,
+                    color=STUDENT_COLOUR, markeredgecolor="black", linestyle="none")
+            right = max(right, *diverged_at)
+        ax.set_yscale("log")
+        ax.set_ylim(low, high)
         ax.set_xlim(0, right or 1)
-        ax.set_ylim(0, _upper_limit(reference, student))
-        ax.grid(True, color="#dddddd", linewidth=0.6)
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 3.0)))
+        ax.xaxis.set_major_locator(MaxNLocator(3, integer=True))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        # No minor ticks: a log axis makes dozens, and drawing ticks is most of a panel's
+        # cost (23 panels a page).
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.grid(True, color="#e2e2e2", linewidth=0.6)
         ax.set_axisbelow(True)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
