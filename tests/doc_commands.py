@@ -3,16 +3,18 @@
 A guide's ```console block holds commands (lines starting with "$ ") each followed by
 the output it shows. A comment right before the block sets how to run it:
 
-    <!-- run: cwd=solutions/day65 lang=zh_TW.UTF-8 exit=1 slow -->
+    <!-- run: cwd=solutions/day65 lang=zh_TW.UTF-8 exit=1 -->
 
-cwd (from the repository's root; default the root), the locale (default C.UTF-8),
-the expected exit code (default 0), and slow (a long command: the slow tests). The
+cwd (from the repository's root; default the root; cwd=tmp: a fresh empty folder with
+links to the checkout's solutions/, assignments/, tests/ and docs/, for a command that
+writes files), the locale (default C.UTF-8) and the expected exit code (default 0). The
 output is compared by its shape: numbers become "#", runs of spaces one space, and a
 line "..." stands for any lines. ```sh blocks (installing, say) are not run.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import sys
@@ -22,8 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GUIDES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
-_BLOCK = re.compile(r"(?:<!--\s*run:(?P<options>[^>]*)-->\s*\n)?^```console\n(?P<body>.*?)^```",
-                    re.S | re.M)
+_BLOCK = re.compile(r"(?:^[ ]*<!--\s*run:(?P<options>[^>]*)-->[ ]*\n)?"
+                    r"^(?P<indent>[ ]*)```console\n(?P<body>.*?)^(?P=indent)```", re.S | re.M)
+_SPARKS = re.compile("[\u2581-\u2588]+")  # a sparkline: its heights are numbers too
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?")
 
 
@@ -35,10 +38,9 @@ class Shown:
     line: int
     command: str
     output: list[str]
-    cwd: Path = ROOT
+    cwd: Path | None = ROOT  # None: a fresh folder (cwd=tmp)
     lang: str = "C.UTF-8"
     exit_code: int = 0
-    slow: bool = False
     options: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -62,14 +64,15 @@ def shown_commands(guides=GUIDES) -> list[Shown]:
                            for o in (block["options"] or "").split())
             first = text.count("\n", 0, block.start("body")) + 1
             current: Shown | None = None
-            for offset, line in enumerate(block["body"].splitlines()):
+            indent = len(block["indent"])  # a block inside a list item
+            for offset, line in enumerate(line[indent:] for line in block["body"].splitlines()):
                 if line.startswith("$ "):
                     current = Shown(
                         guide, first + offset, line[2:], [],
-                        cwd=ROOT / options.get("cwd", "."),
+                        cwd=None if options.get("cwd") == "tmp"
+                        else ROOT / options.get("cwd", "."),
                         lang=options.get("lang", "C.UTF-8"),
-                        exit_code=int(options.get("exit", 0)), slow="slow" in options,
-                        options=options)
+                        exit_code=int(options.get("exit", 0)), options=options)
                     found.append(current)
                 elif current is None:
                     raise ValueError(f"{guide}:{first + offset}: output before any command")
@@ -79,28 +82,26 @@ def shown_commands(guides=GUIDES) -> list[Shown]:
 
 
 def shape(line: str) -> str:
-    return " ".join(_NUMBER.sub("#", line).split())
+    return " ".join(_NUMBER.sub("#", _SPARKS.sub("▁", line)).split())
 
 
 def same_shape(shown: list[str], printed: list[str]) -> str | None:
-    """None when the printed lines have the shown lines' shape, else the first
-    shown line not found (in order; "..." skips any lines)."""
+    """None when the printed lines have the shown lines' shape ("..." stands for any
+    lines), else what differs: a shown line printed nowhere, or the order."""
+
     want = [shape(line) for line in shown]
     got = [shape(line) for line in printed]
-    at = 0
-    skipping = False
-    for line in want:
-        if line == "...":
-            skipping = True
-            continue
-        if skipping:
-            try:
-                at = got.index(line, at) + 1
-            except ValueError:
-                return line
-            skipping = False
-        elif at < len(got) and got[at] == line:
-            at += 1
-        else:
-            return line
-    return None if skipping or at == len(got) else f"(more output: {printed[at]!r})"
+
+    @functools.cache
+    def matches(i: int, j: int) -> bool:
+        if i == len(want):
+            return j == len(got)
+        if want[i] == "...":
+            return any(matches(i + 1, k) for k in range(j, len(got) + 1))
+        return j < len(got) and got[j] == want[i] and matches(i + 1, j + 1)
+
+    if matches(0, 0):
+        return None
+    missing = [line for line in want if line != "..." and line not in got]
+    return missing[0] if missing else "(the lines are there, but in another order or " \
+        "with more lines between them than the guide shows)"
