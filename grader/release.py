@@ -174,6 +174,12 @@ def readme(assignment: Assignment, *, has_notebook: bool, install_spec: str | No
     note = f"""\
 # {assignment.title}
 
+先做快速檢查 `hwgrade check {name} --quick`（幾秒鐘；它會說明略過了哪些較久的檢查、
+共幾分），全部通過後再做完整檢查 `hwgrade check {name}`。
+First the quick check, `hwgrade check {name} --quick` (seconds; it says which long
+checks it left out and their points), then, when it is all green, the whole check,
+`hwgrade check {name}`.
+
 ## 本儲存庫 / This repository
 
 | 檔案 / file | 內容 / what it is |

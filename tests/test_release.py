@@ -73,6 +73,10 @@ def test_readme_is_the_instructions_zh_tw_first_and_says_where_the_checks_are(re
     assert "instructions.en.md" not in readme and "instructions.zh-TW.md" not in readme
     assert "The public checks ship inside the hwgrade package" in readme
     assert "hwgrade check day65" in readme and "python -m pip install hwgrade" in readme
+    # the quick check comes before the whole one, in the note and in both instructions
+    for part in (readme[:zh], readme[zh:en], readme[en:]):
+        first = part.index("hwgrade check day65")
+        assert part[first:].startswith("hwgrade check day65 --quick"), part[first - 200:first]
 
 
 def test_the_released_notebook_is_valid_and_built_at_release_time(released):
