@@ -173,9 +173,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--exercise", type=click.IntRange(5, 8),
-              help="Start from the handout's exercise 5-8 (its setup and its sweep); "
-                   "other options override it.")
+@click.option("--exercise", type=int, metavar="N",
+              help="Start from exercise N of the assignment's experiments (Day 65: 5-8, "
+                   "the handout's setup and sweep); other options override it.")
 @click.option("--dataset", type=SweepList(click.Choice(list(DATASETS))),
               help="Dataset(s).  [Playground default: circle]")
 @click.option("--noise", type=SweepList(click.FloatRange(0, 50)),
@@ -222,7 +222,8 @@ def main() -> None:
               help="Train with your own activations, regularized_update and minibatches "
                    "(a folder, notebook or zip), run safely in the grading worker.")
 @click.option("--assignment", "assignment_name", default="day65", show_default=True,
-              help="The assignment whose functions --use-submission takes.")
+              help="The assignment whose exercises --exercise names and whose functions "
+                   "--use-submission takes.")
 @lang_option
 def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, plot_path,
          submission_path, assignment_name, lang, **options) -> None:
@@ -245,8 +246,9 @@ def play(exercise, seeds, first_seed, playground_seed, fmt, jobs, csv_path, plot
         _check_plot_path(plot_path, lang)
     seed_list = list(playground_seed) if playground_seed else \
         list(range(first_seed, first_seed + (seeds or 8)))
+    preset = None if exercise is None else _exercise_preset(assignment_name, exercise, lang)
     try:
-        configs = playmod.expand_sweep(options, exercise)
+        configs = playmod.expand_sweep(options, preset)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     total = len(configs) * len(seed_list) * max(c.epochs for c in configs)
@@ -282,6 +284,23 @@ def _check_plot_path(path: pathlib.Path, lang: str) -> None:
                                      suffixes=", ".join(FORMATS)))
     if not path.absolute().parent.is_dir():
         raise click.UsageError(label("cli.no_output_folder", lang, path=path))
+
+
+def _exercise_preset(assignment_name: str, exercise: int, lang: str) -> dict:
+    from grader import play as playmod
+    from grader.assignment import AssignmentError, find_assignment
+    from grader.i18n import label
+
+    try:
+        found = find_assignment(assignment_name)
+    except AssignmentError as error:
+        raise _usage(error, lang) from None
+    presets = playmod.exercise_presets(found.settings.get("experiments", {}))
+    if exercise not in presets:
+        raise click.UsageError(label(
+            "play.no_exercise", lang, exercise=exercise, assignment=found.name,
+            exercises=", ".join(map(str, sorted(presets))) or label("play.none", lang)))
+    return presets[exercise]
 
 
 def _write_plot(path, sweep, reference, exercise, lang) -> None:

@@ -7,6 +7,7 @@ seed, and configs that differ only in rates train together in the engine.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 import json
 import math
@@ -20,31 +21,37 @@ from grader.playground.engine import Progress, RunResult, train
 from grader.playground.features import ALL_FEATURES
 from grader.playground.rng import Seed
 
-# The handout's exercises 5-8 (day65-handout): fixed settings plus the sweep.
-_HANDOUT_BASE = {"dataset": "spiral", "features": [ALL_FEATURES], "hidden": [(8,)], "noise": [0]}
-EXERCISES: dict[int, dict[str, list]] = {
-    5: {"activation": ["tanh"], "learning_rate": [0.03], "batch_size": [1, 5, 10, 25]},
-    6: {"activation": ["tanh"], "batch_size": [10], "learning_rate": [0.03, 0.1, 0.3, 1, 3]},
-    7: {"batch_size": [10], "learning_rate": [1],
-        "activation": ["tanh", "relu", "sigmoid", "linear"]},
-    8: {"activation": ["tanh"], "batch_size": [10], "learning_rate": [0.3],
-        "regularization": ["L1", "L2"], "regularization_rate": [0.001, 0.003, 0.01, 0.03]},
-}
-for _preset in EXERCISES.values():
-    _preset.update({k: v if isinstance(v, list) else [v] for k, v in _HANDOUT_BASE.items()})
-
 # Sweepable TrainConfig fields, in the order a table shows them.
 SWEEP_FIELDS = ("dataset", "noise", "features", "hidden", "activation", "learning_rate",
                 "batch_size", "regularization", "regularization_rate", "train_ratio", "epochs")
 _SPARKS = "▁▂▃▄▅▆▇█"
 
 
+def exercise_presets(settings: Mapping) -> dict[int, dict[str, list]]:
+    """Per exercise of an assignment's [experiments] table (its manifest: the grid the
+    grader trains), the values of each setting, as a sweep: what `--exercise N` starts
+    from."""
+    from grader.experiments.run import experiment_grid
+
+    presets: dict[int, dict[str, list]] = {}
+    for experiment in experiment_grid(settings):
+        config = experiment.config
+        if "epochs" in settings:
+            config = dataclasses.replace(config, epochs=int(settings["epochs"]))
+        preset = presets.setdefault(experiment.exercise, {})
+        for field in SWEEP_FIELDS:
+            values = preset.setdefault(field, [])
+            if getattr(config, field) not in values:
+                values.append(getattr(config, field))
+    return presets
+
+
 def expand_sweep(
-    options: Mapping[str, Sequence | None], exercise: int | None = None
+    options: Mapping[str, Sequence | None], preset: Mapping[str, Sequence] | None = None
 ) -> list[TrainConfig]:
-    """Every combination of the given values; unset options take the exercise's
-    value, then Playground's default."""
-    values: dict[str, Sequence] = dict(EXERCISES.get(exercise, {})) if exercise else {}
+    """Every combination of the given values; unset options take the preset's (an
+    exercise's, exercise_presets), then Playground's default."""
+    values: dict[str, Sequence] = dict(preset or {})
     values.update({k: v for k, v in options.items() if v is not None})
     fields = [f for f in SWEEP_FIELDS if f in values]
     configs = []

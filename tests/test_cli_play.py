@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 import subprocess
@@ -44,7 +45,7 @@ def test_version():
         (["--dataset", "moons"], ["circle", "xor", "gauss", "spiral"]),
         (["--features", "x3"], ["x1", "sin(x2)"]),
         (["--noise", "80"], ["--noise", "0<=x<=50"]),
-        (["--exercise", "9"], ["--exercise", "5<=x<=8"]),
+        (["--exercise", "9"], ["--exercise 9", "5, 6, 7, 8"]),
         (["--seeds", "0"], ["--seeds"]),
         (["--seeds", "2", "--playground-seed", "0.1"], ["either --seeds or --playground-seed"]),
         (["--format", "xml"], ["table", "json"]),
@@ -186,3 +187,30 @@ def test_use_submission_with_a_broken_submission_says_which_function():
                                        "--seeds", "1", "--use-submission", starter])
     assert result.exit_code != 0 and "NotImplementedError" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_exercises_come_from_the_assignments_manifest():
+    """`--exercise N` is exercise N of the assignment's [experiments] grid: the handout's
+    settings (Day 65: exercises 5-8), with no second copy of the grid in the grader."""
+    from grader.assignment import find_assignment
+    from grader.experiments.run import experiment_grid
+    from grader.play import exercise_presets, expand_sweep
+
+    settings = find_assignment("day65").settings["experiments"]
+    presets = exercise_presets(settings)
+    assert sorted(presets) == [5, 6, 7, 8]
+    assert presets[6]["learning_rate"] == [0.03, 0.1, 0.3, 1, 3]
+    assert presets[7]["activation"] == ["tanh", "relu", "sigmoid", "linear"]
+    for experiment in experiment_grid(settings):  # the preset sweeps exactly the grid
+        configs = expand_sweep({}, presets[experiment.exercise])
+        assert dataclasses.replace(experiment.config, epochs=500) in configs
+    assert {len(expand_sweep({}, presets[n])) for n in (5, 6, 7, 8)} == {4, 5, 8}
+
+
+def test_an_exercise_the_assignment_lacks_is_a_usage_error_naming_its_exercises():
+    result = CliRunner().invoke(main, ["play", "--exercise", "9", "--lang", "en"])
+    assert result.exit_code == 2
+    assert "--exercise 9: day65 has no exercise 9; its exercises: 5, 6, 7, 8" in result.output
+    result = CliRunner().invoke(main, ["play", "--exercise", "7", "--assignment",
+                                       "tests/demo_assignment", "--lang", "en"])
+    assert result.exit_code == 2 and "its exercises: none" in result.output

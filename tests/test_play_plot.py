@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader import play, play_plot
+from grader.assignment import find_assignment
 from grader.cli import main
 from grader.playground.config import TrainConfig
 from grader.playground.engine import RunResult
@@ -23,6 +24,7 @@ from grader.report import fonts
 
 FAST = ["play", "--exercise", "6", "--epochs", "20", "--seeds", "2"]
 SOLUTION = Path(__file__).parents[1] / "solutions" / "day65"
+PRESETS = play.exercise_presets(find_assignment("day65").settings["experiments"])
 
 
 def invoke(*args):
@@ -127,7 +129,7 @@ def test_the_panel_gives_the_median_count_of_zero_weights_and_divergences():
 def test_divergence_is_marked_where_it_happens():
     # exercise 6 at learning rate 3; an L2 rate of 3 makes the weights blow up
     configs = play.expand_sweep({"learning_rate": [0.1, 3], "regularization": ["L2"],
-                                 "regularization_rate": [3], "epochs": [20]}, 6)
+                                 "regularization_rate": [3], "epochs": [20]}, PRESETS[6])
     sweep = play.run_sweep(configs, [0, 1])
     diverged = [r.diverged_at for r in sweep.results if r.diverged_at is not None]
     assert len(diverged) == 2  # both seeds at learning rate 3
@@ -138,7 +140,7 @@ def test_divergence_is_marked_where_it_happens():
 
 
 def test_exercise_8_is_a_table_of_kinds_by_rates_with_zero_weights():
-    configs = play.expand_sweep({"epochs": [2]}, 8)
+    configs = play.expand_sweep({"epochs": [2]}, PRESETS[8])
     sweep = play.run_sweep(configs, [0])
     figure = play_plot.draw(play_plot.trainings(sweep), lang="en", exercise=8)
     titles = [ax.get_title(loc="left") for ax in figure.axes]
@@ -149,7 +151,7 @@ def test_exercise_8_is_a_table_of_kinds_by_rates_with_zero_weights():
 
 
 def test_a_students_training_is_drawn_beside_the_references():
-    configs = play.expand_sweep({"epochs": [3]}, 7)
+    configs = play.expand_sweep({"epochs": [3]}, PRESETS[7])
     reference = play.run_sweep(configs, [0, 1])
     figure = play_plot.draw(play_plot.trainings(reference, reference), lang="en", exercise=7)
     (legend,) = figure.legends
@@ -174,7 +176,7 @@ def test_chinese_words_need_a_cjk_font_and_fall_back_to_english(tmp_path):
         warnings.simplefilter("error")  # matplotlib warns of each glyph a font lacks
         result = invoke(*FAST, "--lang", "zh-TW", "--plot", target)
     assert result.exit_code == 0, result.output
-    sweep = play.run_sweep(play.expand_sweep({"epochs": [2]}, 6), [0])
+    sweep = play.run_sweep(play.expand_sweep({"epochs": [2]}, PRESETS[6]), [0])
     words = play_plot.words_language("zh-TW")
     figure = play_plot.draw(play_plot.trainings(sweep), lang=words, exercise=6)
     if fonts.cjk_family() is None:
