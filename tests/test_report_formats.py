@@ -407,3 +407,21 @@ def test_output_into_a_device_or_fifo_writes_into_it_and_leaves_it_one(tmp_path)
     write_atomic(fifo, "report\n")
     reader.join(5)
     assert got == ["report\n"] and stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_the_experiments_heading_names_the_results_exercises_and_epochs():
+    from types import SimpleNamespace
+
+    from grader.report import experiments_text
+
+    def entry(n, epochs):
+        return {"exercise": n, "title": f"Exercise {n}", "configs": [
+            {"label": "a", "config": {"epochs": epochs}}]}
+
+    same = SimpleNamespace(experiments=[entry(2, 40), entry(3, 40)])
+    assert experiments_text.terminal_lines(same, "en")[1] == (
+        "Experiments (exercises 2-3, 40 epochs, final test loss)")
+    assert "練習 2-3，40 個 epoch" in experiments_text.terminal_lines(same, "zh-TW")[1]
+    mixed = SimpleNamespace(experiments=[entry(1, 40), entry(4, 500)])
+    assert experiments_text.markdown_lines(mixed, "en")[1] == (
+        "### Experiments (exercises 1, 4, final test loss)")

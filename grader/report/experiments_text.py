@@ -27,6 +27,20 @@ def _spread(spread: Spread | None, lang: str) -> str:
     return text
 
 
+def _heading(result: Any, views: list[ExerciseView], lang: str) -> str:
+    """"Experiments (exercises 5-8, 500 epochs, ...)": from the result, not Day 65."""
+    numbers = sorted({v.number for v in views if v.number is not None})
+    consecutive = len(numbers) > 1 and numbers == list(range(numbers[0], numbers[-1] + 1))
+    exercises = f"{numbers[0]}-{numbers[-1]}" if consecutive else ", ".join(map(str, numbers))
+    epochs = {c.get("config", {}).get("epochs") for e in result.experiments
+              if isinstance(e, dict) for c in e.get("configs", []) if isinstance(c, dict)
+              and isinstance(c.get("config"), dict)}
+    if len(epochs) == 1 and isinstance(next(iter(epochs)), int):
+        return label("report.experiments.heading", lang, exercises=exercises,
+                     epochs=next(iter(epochs)))
+    return label("report.experiments.heading_epochs_vary", lang, exercises=exercises)
+
+
 def _yes_no(value: bool | None, lang: str) -> str:
     key = {True: "yes", False: "no", None: "unknown"}[value]
     return label(f"report.experiments.{key}", lang)
@@ -53,7 +67,7 @@ def terminal_lines(result: Any, lang: str) -> list[str]:
     views = _views(result)
     if not views:
         return []
-    lines = ["", label("report.experiments.heading", lang)]
+    lines = ["", _heading(result, views, lang)]
     for view in views:
         lines += ["", f"  {view.title}"]
         if view.observation:
@@ -80,7 +94,7 @@ def markdown_lines(result: Any, lang: str) -> list[str]:
     views = _views(result)
     if not views:
         return []
-    lines = ["", f"### {label('report.experiments.heading', lang)}"]
+    lines = ["", f"### {_heading(result, views, lang)}"]
     for view in views:
         lines += ["", f"**{_cell(view.title)}**", ""]
         if view.observation:
