@@ -493,6 +493,10 @@ def check(assignment, path, fmt, output, quick, only, no_hidden, lang) -> None:
         raise _usage(error, lang) from None
     if output is not None and not output.absolute().parent.is_dir():  # before grading, not after
         raise click.UsageError(label("cli.no_output_folder", lang, path=output))
+    if path.suffix.lower() == ".ipynb" and fmt == "text" and output is None:
+        # A student's usual slip: checking the file while the fixes are only in the kernel
+        click.echo(label("cli.saved_notebook", lang, name=path.name,
+                         assignment=found.name), err=True)
     stopping = _Stopping()
     try:
         with stopping:

@@ -132,6 +132,11 @@ def test_notebook_submission_with_exploration_cells(tmp_path):
     code, out = check(str(path))
     assert code == 0, out
     assert "were not run" in out
+    # the saved file is what is graded: the student is told so (stderr, before the report)
+    assert out.startswith("Grading hw.ipynb as last saved: save the notebook first")
+    assert 'hwgrade.check("demo")' in out.splitlines()[0]
+    result = CliRunner().invoke(main, ["check", str(DEMO), str(path), "--format", "json"])
+    assert "last saved" not in result.output  # a machine-read format stays clean
 
 
 def test_unknown_assignment_and_missing_path_are_usage_errors(tmp_path):
