@@ -87,8 +87,9 @@ class PlaygroundComponents:
                 d = np.sign(w)
             elif kind == "L2":
                 d = w
-            else:
-                d = 0.0
+            else:  # the gradient step alone: stepped - lr * rate * 0 is stepped, bit for bit
+                updated.append(w - learning_rate * g)
+                continue
             stepped = w - learning_rate * g
             new = stepped - learning_rate * rate * d
             if kind == "L1":

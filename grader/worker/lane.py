@@ -207,12 +207,15 @@ class Writer:
     def blob(self, tag: bytes, x) -> None:
         self.put(tag + _blob(x))
 
-    def frame(self) -> bytes:
-        return b"".join(self.parts)
-
     def finish(self) -> int:
-        """Copy the frame into the area; its length."""
-        self.area[:self.pos] = self.frame()
+        """Copy the frame into the area, part by part (one copy of each array, not a
+        joined frame copied again); its length."""
+        area, at = self.area, 0
+        for part in self.parts:
+            data = memoryview(part).cast("B") if type(part) is np.ndarray else part
+            end = at + len(data)
+            area[at:end] = data
+            at = end
         return self.pos
 
 
