@@ -169,7 +169,7 @@ def test_an_interrupted_check_stops_its_grader_as_ctrl_c_would(monkeypatch):
     assert fake.signals == [signal.SIGINT]
 
 
-def test_the_grader_process_passes_quick_only_when_asked(monkeypatch, tmp_path):
+def test_the_grader_process_passes_quick_and_the_language_on(monkeypatch, tmp_path):
     calls = []
 
     def fake_grade_submission(assignment, path, **kwargs):
@@ -181,7 +181,7 @@ def test_the_grader_process_passes_quick_only_when_asked(monkeypatch, tmp_path):
     assert live_grader.main([str(DEMO), "kernel.ipynb", str(output), "--lang", "zh-TW"]) == 0
     assert live_grader.main([str(DEMO), "kernel.ipynb", str(output), "--lang", "en",
                              "--quick"]) == 0
-    assert calls == [{"lang": "zh-TW"}, {"lang": "en", "quick": True}]
+    assert calls == [{"lang": "zh-TW", "quick": False}, {"lang": "en", "quick": True}]
     assert GradeResult.from_dict(json.loads(output.read_text("utf-8"))).score == 2
 
 
