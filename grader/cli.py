@@ -482,7 +482,7 @@ def check(assignment, path, fmt, output, quick, only, no_hidden, lang) -> None:
     3 the grader could not grade, 130 interrupted (143: SIGTERM).
     """
     from grader.assignment import AssignmentError, find_assignment
-    from grader.grading import GraderError, UnknownCheck, grade_submission
+    from grader.grading import GraderError, SelectionError, grade_submission
     from grader.i18n import label
     from grader.report import github, render, summary_line, write_atomic
 
@@ -505,7 +505,7 @@ def check(assignment, path, fmt, output, quick, only, no_hidden, lang) -> None:
                                       stop=stopping.event)
         if stopping.signals:  # its KeyboardInterrupt was dropped where Python drops them
             raise KeyboardInterrupt
-    except UnknownCheck as error:
+    except SelectionError as error:
         raise _usage(error, lang) from None
     except GraderError as error:
         click.echo(f"{label('cli.grader_problem', lang)}\n{error}", err=True)

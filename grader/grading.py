@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from grader import __version__
 from grader.assignment import Assignment
 from grader.checks.plugin import GradingPlugin, run_checks
@@ -33,7 +35,11 @@ class GraderError(Exception):
     """The grader could not run the checks (a broken assignment or a bug)."""
 
 
-class UnknownCheck(GraderError):
+class SelectionError(GraderError):
+    """--only and --quick select nothing to grade: the caller's mistake (a usage error)."""
+
+
+class UnknownCheck(SelectionError):
     """--only named no check of the assignment, by any of the names checks answer to."""
 
     def __init__(self, unknown: list[str], checks: list[CheckKeys]) -> None:
@@ -84,6 +90,10 @@ def grade_submission(assignment: Assignment, path: Path, *, only: Iterable[str] 
             stats = worker.stats
         if plugin.unknown_only:
             raise UnknownCheck(plugin.unknown_only, plugin.all_keys)
+        if code == pytest.ExitCode.NO_TESTS_COLLECTED and plugin.left_out and not (
+                plugin.collection_errors or plugin.results):
+            raise SelectionError(GRADER("cli.all_left_out", checks=joined(
+                [c.name for c in plugin.left_out])))
         if plugin.collection_errors or code not in (0, 1):
             raise GraderError("the assignment's checks could not run:\n"
                               + "\n".join(plugin.collection_errors or [output[-3000:]]))

@@ -120,3 +120,12 @@ def test_only_a_function_grades_the_checks_about_it_on_day65():
     assert result.checks and {c.function for c in result.checks} == {
         "activations.relu_derivative"}
     assert result.score == result.max_score and not result.left_out
+
+
+def test_quick_with_only_long_checks_selected_is_a_usage_error_not_a_grader_one():
+    result = CliRunner().invoke(main, ["check", "day65", str(DAY65_SOLUTION), "--quick",
+                                       "--only", "exercise5*500*", "--lang", "en"])
+    assert result.exit_code == 2, result.output
+    assert ("nothing to grade: --quick leaves out every check --only selects "
+            "(exercise5_batch_size_500_epochs, long checks)") in result.output
+    assert "could not grade" not in result.output
