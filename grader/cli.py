@@ -282,6 +282,13 @@ def _check_plot_path(path: pathlib.Path, lang: str) -> None:
     if path.suffix.lower() not in FORMATS:
         raise click.UsageError(label("plot.bad_suffix", lang, path=path,
                                      suffixes=", ".join(FORMATS)))
+    _check_output_folder(path, lang)
+
+
+def _check_output_folder(path: pathlib.Path, lang: str) -> None:
+    """Before the work, not after it: a file to write needs an existing folder."""
+    from grader.i18n import label
+
     if not path.absolute().parent.is_dir():
         raise click.UsageError(label("cli.no_output_folder", lang, path=path))
 
@@ -491,8 +498,8 @@ def check(assignment, path, fmt, output, quick, only, no_hidden, lang) -> None:
         found = find_assignment(assignment)
     except AssignmentError as error:
         raise _usage(error, lang) from None
-    if output is not None and not output.absolute().parent.is_dir():  # before grading, not after
-        raise click.UsageError(label("cli.no_output_folder", lang, path=output))
+    if output is not None:
+        _check_output_folder(output, lang)
     if path.suffix.lower() == ".ipynb" and fmt == "text" and output is None:
         # A student's usual slip: checking the file while the fixes are only in the kernel
         click.echo(label("cli.saved_notebook", lang, name=path.name,

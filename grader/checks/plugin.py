@@ -40,13 +40,10 @@ from grader.checks.selection import CheckKeys, selected
 from grader.i18n import GRADER, CatalogError, Domain, joined, messages_near
 from grader.results import CheckResult, LeftOut
 from grader.worker.errors import (
+    PROCESS_FAILURES,
     BudgetExhausted,
-    ImportFailed,
     MissingFunction,
     StudentCodeError,
-    StudentCrash,
-    StudentExit,
-    StudentTimeout,
 )
 
 MARKERS = {
@@ -382,9 +379,8 @@ def _counterexample(error: BaseException) -> str | None:
     return None
 
 
-# Failures of the process, not of a value: a hint about the formula would mislead
-_NOT_THE_FORMULA = (StudentTimeout, StudentCrash, StudentExit, BudgetExhausted, ImportFailed,
-                    MissingFunction)
+# Not about a value: a hint about the check's formula would mislead
+_NOT_THE_FORMULA = (*PROCESS_FAILURES, BudgetExhausted, MissingFunction)
 
 
 def _fill_failure(result: CheckResult, error: BaseException | None, default_hint) -> None:

@@ -15,18 +15,7 @@ from typing import Any
 
 from grader.submission import StagedSubmission
 from grader.worker.client import Call, Worker
-from grader.worker.errors import (
-    ImportFailed,
-    MissingFunction,
-    StudentCodeError,
-    StudentCrash,
-    StudentExit,
-    StudentTimeout,
-)
-
-# Failures after which the worker was restarted: repeating the call costs a
-# timeout or a restart each time, and tells nothing new.
-_STICKY = (StudentTimeout, StudentCrash, StudentExit, ImportFailed)
+from grader.worker.errors import PROCESS_FAILURES, MissingFunction, StudentCodeError
 
 
 class SubmissionProxy:
@@ -62,7 +51,7 @@ class SubmissionProxy:
             if message else None
 
     def _remember(self, qualified: str, outcome: Any) -> Any:
-        if isinstance(outcome, _STICKY):
+        if isinstance(outcome, PROCESS_FAILURES):  # sticky within a check
             self._sticky[qualified] = outcome
         return outcome
 

@@ -27,12 +27,15 @@ class CheckKeys:
     base: str  # the name without parameters
     function: str | None  # "activations.relu_derivative"
 
+    def function_names(self) -> tuple[str, ...]:
+        """"activations.relu", "relu", "activations"; none without a function marker."""
+        if not self.function:
+            return ()
+        module, _, function = self.function.rpartition(".")
+        return (self.function, function, *([module] if module else []))
+
     def names(self) -> tuple[str, ...]:
-        names = [self.name, self.base]
-        if self.function:
-            module, _, function = self.function.rpartition(".")
-            names += [self.function, function] + ([module] if module else [])
-        return tuple(dict.fromkeys(names))
+        return tuple(dict.fromkeys((self.name, self.base, *self.function_names())))
 
     def matches(self, entry: str) -> bool:
         # exact first: a parametrized name's "[L1]" is a character class to fnmatch
@@ -45,14 +48,15 @@ def selected(checks: Sequence[CheckKeys], only: Iterable[str]) -> tuple[list[boo
     entries = list(dict.fromkeys(only))
     if not entries:
         return [True] * len(checks), []
-    keep = [any(check.matches(entry) for entry in entries) for check in checks]
-    unknown = [entry for entry in entries if not any(check.matches(entry) for check in checks)]
-    return keep, unknown
+    hits = [[check.matches(entry) for entry in entries] for check in checks]
+    unknown = [entry for i, entry in enumerate(entries) if not any(row[i] for row in hits)]
+    return [any(row) for row in hits], unknown
 
 
 def suggestions(entry: str, checks: Sequence[CheckKeys], n: int = 4) -> list[str]:
     """Names close to a mistyped entry: functions and modules first, then checks."""
-    short = list(dict.fromkeys(name for check in checks for name in check.names()[2:]))
+    short = list(dict.fromkeys(name for check in checks for name in check.function_names()
+                               if name != check.function))  # "relu", not "activations.relu"
     full = list(dict.fromkeys(check.name for check in checks))
     close = difflib.get_close_matches(entry, short, n=n, cutoff=0.6)
     close += [name for name in difflib.get_close_matches(entry, full, n=n, cutoff=0.6)

@@ -76,9 +76,12 @@ def summary_line(result: GradeResult) -> str:
     if result.pending_points:
         line += label("report.summary_pending", lang, points=points(result.pending_points))
     if result.left_out:
-        line += label("report.summary_left_out", lang,
-                      points=points(sum(c.max_points for c in result.left_out)))
+        line += label("report.summary_left_out", lang, points=_left_out_points(result))
     return line
+
+
+def _left_out_points(result: GradeResult) -> str:
+    return points(sum(c.max_points for c in result.left_out))
 
 
 def left_out_text(result: GradeResult) -> tuple[str, list[str]] | None:
@@ -87,7 +90,7 @@ def left_out_text(result: GradeResult) -> tuple[str, list[str]] | None:
         return None
     lang = lang_of(result)
     head = label("report.left_out", lang, count=len(result.left_out),
-                 points=points(sum(c.max_points for c in result.left_out)))
+                 points=_left_out_points(result))
     return head, [label("report.left_out_check", lang, title=c.title,
                         points=points(c.max_points)) for c in result.left_out]
 

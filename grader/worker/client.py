@@ -563,7 +563,7 @@ class Worker:
         request = {"op": "call", "calls": [
             {"module": c.module, "function": c.function, "args": list(c.args),
              "kwargs": dict(c.kwargs), "return_args": c.return_args,
-             **({"warnings": True} if c.warnings else {})} for c in calls]}
+             "warnings": c.warnings} for c in calls]}
         try:
             reply = self._exchange(request, len(calls), seconds, how, shown=shown)
         except Lost as lost:

@@ -136,6 +136,12 @@ class Unverified(StudentCodeError):
     """The training the student's process reported did not verify (experiments/verify.py)."""
 
 
+# Failures of the process, not of a returned value: the worker was lost or never had
+# the module. Repeating the call costs a timeout or a restart and tells nothing new,
+# and a hint about a check's formula would be beside the point.
+PROCESS_FAILURES = (StudentTimeout, StudentCrash, StudentExit, ImportFailed)
+
+
 class WorkerStartError(RuntimeError):
     """The worker could not be started: a problem of the grader or its machine."""
 

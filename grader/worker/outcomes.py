@@ -137,7 +137,7 @@ def for_result(result: dict, call: Call, limits: WorkerLimits,
                 type(w) is not str for w in value[1]):
             return error(ProtocolViolation, "protocol", call, [call],
                          detail="a result with warnings is not [value, [text, ...]]")
-        return value[0], [w[:300] for w in value[1][:10]]
+        return value[0], [w[:WARNING_CHARS] for w in value[1][:MAX_WARNINGS]]
     if not call.return_args:
         return value
     if type(value) is not list or len(value) != 2 or type(value[1]) is not list:
@@ -187,6 +187,9 @@ def import_reason_for_loss(lost: Lost, limits: WorkerLimits) -> dict[str, object
     _, code, params = death(lost.info["status"], lost.info["cpu"], limits)  # type: ignore
     return {"code": f"reason.{code}", "params": params}
 
+
+MAX_WARNINGS = 10  # warnings kept per call (the worker sends no more; it is not trusted)
+WARNING_CHARS = 300
 
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 

@@ -265,7 +265,7 @@ def _call(spec, staged, modules):
     return {"ok": [value, spec["args"]] if spec.get("return_args") else value}
 
 
-_MAX_WARNINGS = 10
+_MAX_WARNINGS = 10  # as many as the grader keeps (outcomes.MAX_WARNINGS)
 
 
 def _invoke_watching(spec, staged, modules):
