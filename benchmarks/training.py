@@ -30,7 +30,7 @@ from grader.assignment import find_assignment  # noqa: E402
 from grader.checks.proxy import SubmissionProxy  # noqa: E402
 from grader.experiments import report  # noqa: E402
 from grader.experiments.lockstep import train_in_lockstep  # noqa: E402
-from grader.experiments.run import experiment_grid  # noqa: E402
+from grader.experiments.run import experiment_binding, experiment_grid  # noqa: E402
 from grader.experiments.verify import VerifiedTraining  # noqa: E402
 from grader.submission import Requirement, stage_submission  # noqa: E402
 from grader.worker.client import Worker, WorkerLimits  # noqa: E402
@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
     assignment = find_assignment(str(ROOT / "assignments" / "day65"))
+    binding = experiment_binding(assignment)
     settings = assignment.settings["experiments"]
     grid = [dataclasses.replace(e.config, epochs=args.epochs) for e in experiment_grid(settings)]
     groups = {key: [(config, seed) for seed in settings["seeds"]]
@@ -72,11 +73,12 @@ def main() -> None:
                     start = time.perf_counter()
                     with proxy.fast_lane():
                         if way == "lockstep":
-                            got = train_in_lockstep(proxy.call_many, groups,
+                            got = train_in_lockstep(proxy.call_many, groups, binding=binding,
                                                     eval_epochs=evaluated)
                         else:
                             trainers = [proxy.sibling() for _ in range(trainers_of[way])]
-                            training = VerifiedTraining(trainers, groups, eval_epochs=evaluated)
+                            training = VerifiedTraining(trainers, groups, binding=binding,
+                                                        eval_epochs=evaluated)
                             try:
                                 got = training.results(proxy)
                             finally:

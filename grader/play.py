@@ -96,6 +96,7 @@ def run_sweep_with_submission(configs: list[TrainConfig], seeds: list[Seed], pat
     from pathlib import Path
 
     from grader.checks.proxy import SubmissionProxy
+    from grader.experiments.run import experiment_binding
     from grader.experiments.verify import VerifiedTraining
     from grader.submission import Requirement, stage_submission
     from grader.worker.client import Worker
@@ -108,7 +109,8 @@ def run_sweep_with_submission(configs: list[TrainConfig], seeds: list[Seed], pat
             proxy = SubmissionProxy(worker, staged)
             groups = {i: [(config, seed) for seed in seeds] for i, config in enumerate(configs)}
             # A second worker trains on its own; this one serves the verification.
-            training = VerifiedTraining([proxy.sibling()], groups)
+            training = VerifiedTraining([proxy.sibling()], groups,
+                                        binding=experiment_binding(assignment))
             try:
                 with proxy.fast_lane():
                     trained = training.results(proxy)

@@ -33,12 +33,12 @@ def relu(z):
 PATCH_ENGINE_BODY = """
 _original = _calls.answer_with
 
-def _patched(call, reference=()):
+def _patched(call, binding, reference=()):
     def honest(module, function, args):
         if function == "relu":
             return np.maximum(args[0], 0.0)
         return call(module, function, args)
-    return _original(honest, reference)
+    return _original(honest, binding, reference)
 
 _calls.answer_with = _patched
 """
@@ -57,7 +57,7 @@ def _in_worker(body: str) -> str:
 # states), whatever the student's do.
 REFERENCE_STATES = _in_worker("""
 _answer_with = _calls.answer_with
-_calls.answer_with = lambda call, reference=(): _answer_with(call, (
+_calls.answer_with = lambda call, binding, reference=(): _answer_with(call, binding, (
     "activation", "activation_derivative", "regularized_update", "minibatches"))
 """)
 DIES = _in_worker("""

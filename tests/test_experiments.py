@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 import pytest
+from bindings import DAY65
 
 from grader.experiments.lockstep import StudentCalls
 from grader.experiments.run import (
@@ -63,7 +64,7 @@ def test_lockstep_sends_one_round_trip_per_step_for_all_trainings():
     worker = FakeWorker()
     configs = [dataclasses.replace(SPIRAL, activation=a) for a in ("tanh", "relu", "sigmoid")]
     groups = {c.activation: [(c, 1), (c, 2)] for c in configs}
-    results = train_with_submission(worker.call_many, groups)
+    results = train_with_submission(worker.call_many, groups, binding=DAY65)
     # per epoch: 10 steps, each an activation with the previous step's update (checked
     # one round trip late), + 1 loss evaluation; + 1 batching call
     assert worker.round_trips == 2 * (10 + 1) + 1
@@ -76,7 +77,7 @@ def test_lockstep_sends_one_round_trip_per_step_for_all_trainings():
 def test_a_failing_group_does_not_stop_the_others():
     worker = FakeWorker(broken="relu_derivative")
     groups = {a: [(dataclasses.replace(SPIRAL, activation=a), 0)] for a in ("tanh", "relu")}
-    results = train_with_submission(worker.call_many, groups)
+    results = train_with_submission(worker.call_many, groups, binding=DAY65)
     assert isinstance(results["relu"], StudentException)
     # Both trained in the same arrays; tanh's runs go on, unharmed.
     np.testing.assert_allclose(results["tanh"][0].curve, train(groups["tanh"])[0].curve,
@@ -86,7 +87,7 @@ def test_a_failing_group_does_not_stop_the_others():
 def test_one_update_call_carries_every_layer_as_one_flat_array():
     weights = [np.arange(6.0).reshape(1, 2, 3), np.arange(3.0).reshape(1, 3, 1)]
     grads = [np.ones((1, 2, 3)), np.ones((1, 3, 1))]
-    calls, assemble = StudentCalls().translate(
+    calls, assemble = StudentCalls(DAY65).translate(
         "regularized_update", (weights, grads, 0.5, 0.0, "L2"))
     (call,) = calls
     assert call[:2] == ("regularization", "regularized_update")
@@ -98,7 +99,7 @@ def test_one_update_call_carries_every_layer_as_one_flat_array():
 
 def test_an_update_of_the_wrong_shape_is_a_component_error_naming_the_flat_shape():
     weights, grads = [np.zeros((1, 2, 3))], [np.zeros((1, 2, 3))]
-    _, assemble = StudentCalls().translate("regularized_update", (weights, grads, 1, 0, "L1"))
+    _, assemble = StudentCalls(DAY65).translate("regularized_update", (weights, grads, 1, 0, "L1"))
     with pytest.raises(ComponentError, match=r"returned \(5,\) for an input of shape \(6,\)"):
         assemble([np.zeros(5)])
 
@@ -109,10 +110,11 @@ def test_without_regularization_the_engine_steps_and_asks_no_update():
     worker = FakeWorker(broken="regularized_update")
     plain, l2 = SPIRAL, dataclasses.replace(SPIRAL, regularization="L2",
                                            regularization_rate=0.01)
-    results = train_with_submission(worker.call_many, {0: [(plain, 1)], 1: [(l2, 1)]})
+    results = train_with_submission(worker.call_many, {0: [(plain, 1)], 1: [(l2, 1)]},
+                                    binding=DAY65)
     np.testing.assert_array_equal(results[0][0].curve, train([(plain, 1)])[0].curve)
     assert isinstance(results[1], StudentException)
-    assert StudentCalls().translate("regularized_update", (
+    assert StudentCalls(DAY65).translate("regularized_update", (
         [np.ones((1, 2))], [np.ones((1, 2))], 0.1, 0.0, None))[0] == []
 
     def call(module, function, args):  # the worker's side (record_trajectory)
@@ -120,14 +122,14 @@ def test_without_regularization_the_engine_steps_and_asks_no_update():
             raise AssertionError("asked for the update without regularization")
         return FUNCTIONS[(module, function)](*args)
 
-    (new,) = answer_with(call)("regularized_update",
+    (new,) = answer_with(call, DAY65)("regularized_update",
                                ([np.ones((1, 2))], [np.ones((1, 2))], 0.5, 0.0, None))
     np.testing.assert_array_equal(new, np.full((1, 2), 0.5))
 
 
 def test_reference_components_are_not_asked_of_the_student():
     z = np.linspace(-2, 2, 6).reshape(1, 2, 3)
-    calls, assemble = StudentCalls(["activation"]).translate("activation", ("tanh", z, True))
+    calls, assemble = StudentCalls(DAY65, ["activation"]).translate("activation", ("tanh", z, True))
     assert [c[1] for c in calls] == ["tanh_derivative"]
     out, der = assemble([np.full(z.shape, 7.0)])
     np.testing.assert_array_equal(out, PLAYGROUND.activation("tanh", z, False)[0])
@@ -141,7 +143,7 @@ def test_configs_that_differ_in_activation_and_regularization_share_round_trips(
                dataclasses.replace(SPIRAL, regularization="L2", regularization_rate=0.01,
                                    learning_rate=0.3)]
     groups = {i: [(c, 3)] for i, c in enumerate(configs)}
-    results = train_with_submission(worker.call_many, groups)
+    results = train_with_submission(worker.call_many, groups, binding=DAY65)
     assert worker.round_trips == 2 * (10 + 1) + 1
     for i, c in enumerate(configs):
         np.testing.assert_allclose(results[i][0].curve, train([(c, 3)])[0].curve,
@@ -183,7 +185,7 @@ def test_an_update_that_rounds_differently_is_used_not_the_speculated_one():
             lambda w, g, lr, rate, kind: other.regularized_update([w], [g], lr, rate, kind)[0])
         config = dataclasses.replace(SPIRAL, regularization="L2", regularization_rate=0.01,
                                      learning_rate=0.3)
-        got = train_with_submission(worker.call_many, {0: [(config, 4)]})[0][0]
+        got = train_with_submission(worker.call_many, {0: [(config, 4)]}, binding=DAY65)[0][0]
     finally:
         FUNCTIONS[("regularization", "regularized_update")] = worker_update
     mixed = type("Mixed", (PlaygroundComponents,), {
@@ -201,7 +203,7 @@ def test_an_update_that_rounds_differently_is_used_not_the_speculated_one():
 
 def test_losses_are_computed_only_for_the_epochs_asked_and_the_last():
     config = dataclasses.replace(SPIRAL, epochs=5)
-    (result,) = train_with_submission(FakeWorker().call_many, {0: [(config, 1)]},
+    (result,) = train_with_submission(FakeWorker().call_many, {0: [(config, 1)]}, binding=DAY65,
                                       eval_epochs={0, 2})[0]
     assert np.isfinite(result.curve[[0, 2, 4]]).all() and np.isnan(result.curve[[1, 3]]).all()
     np.testing.assert_allclose(result.curve[[0, 2, 4]], train([(config, 1)])[0].curve[[0, 2, 4]],

@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from bindings import DAY65
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -114,7 +115,7 @@ class Trainer(Served):
 
 
 def verified(served, trainers, groups=GROUPS, **options):
-    training = VerifiedTraining(trainers, groups, **options)
+    training = VerifiedTraining(trainers, groups, binding=DAY65, **options)
     try:
         return training.results(served)
     finally:
@@ -137,7 +138,7 @@ def small_blocks(monkeypatch):
 
 def test_correct_functions_give_lockstep_results_bit_for_bit():
     served = Served(correct())
-    expected = train_in_lockstep(served.call_many, GROUPS)
+    expected = train_in_lockstep(served.call_many, GROUPS, binding=DAY65)
     got = verified(served, [Trainer(correct()), Trainer(correct())])
     for key in GROUPS:
         assert not isinstance(got[key], BaseException), (key, got[key])
@@ -147,14 +148,15 @@ def test_correct_functions_give_lockstep_results_bit_for_bit():
 
 def test_a_training_comes_in_several_blocks_and_the_first_block_alone_is_early():
     served, trainer = Served(correct()), Trainer(correct())
-    training = VerifiedTraining([trainer], {"tanh": GROUPS["tanh"]}, first_block=3)
+    training = VerifiedTraining([trainer], {"tanh": GROUPS["tanh"]}, binding=DAY65,
+                                first_block=3)
     early = training.early(served)["tanh"]
     full = training.results(served)["tanh"]
     training.close()
     assert [a["epochs"] for a in trainer.asked][0] == 3 and len(trainer.asked) > 2
     assert [a["first_epoch"] for a in trainer.asked] == sorted(
         {a["first_epoch"] for a in trainer.asked})
-    expected = train_in_lockstep(served.call_many, {"tanh": GROUPS["tanh"]})["tanh"]
+    expected = train_in_lockstep(served.call_many, {"tanh": GROUPS["tanh"]}, binding=DAY65)["tanh"]
     assert same(full, expected)
     for e, f in zip(early, full, strict=True):
         assert len(e.curve) == 3
@@ -297,7 +299,7 @@ def test_batches_that_repeat_a_point_are_refused():
 def test_a_hanging_trainer_is_not_waited_for_after_close():
     # close() stops the threads; a result() never asked for does not hang the caller
     trainer = Trainer(correct())
-    training = VerifiedTraining([trainer], {"tanh": GROUPS["tanh"]})
+    training = VerifiedTraining([trainer], {"tanh": GROUPS["tanh"]}, binding=DAY65)
     training.close()
     assert trainer.closed
 
@@ -353,7 +355,7 @@ def test_a_runs_bits_do_not_depend_on_what_it_is_stacked_with():
 
 def test_stack_check_with_no_reply_probes_the_first_epoch():
     served = Served(correct())
-    check = StackCheck(served.call_many, GROUPS["tanh"])
+    check = StackCheck(served.call_many, GROUPS["tanh"], binding=DAY65)
     check.add(None, {"code": "reason.crash", "params": {"signal_description": "killed",
                                                         "signal": 9}}, BASE.epochs)
     (first, _) = check.results()

@@ -25,7 +25,10 @@ import numpy as np
 
 from grader import __version__
 from grader.assignment import Assignment
-from grader.experiments.run import experiment_grid
+from grader.experiments.run import experiment_binding, experiment_grid
+from grader.playground.binding import Binding
+from grader.playground.calls import engine_steps
+from grader.playground.components import PLAYGROUND
 from grader.playground.config import TrainConfig
 from grader.playground.engine import train
 
@@ -35,27 +38,41 @@ CURVE_EVERY = 10  # epochs between the stored points of the median curve
 
 
 class SolutionComponents:
-    """The engine's components served by the reference solution's modules."""
+    """The engine's components served by the reference solution's functions, as the
+    assignment binds them; the components it leaves out are the engine's own."""
 
     scalar_hyperparameters = True  # the contract's functions take plain numbers
 
-    def __init__(self, solution_dir: Path) -> None:
+    def __init__(self, solution_dir: Path, binding: Binding) -> None:
         self.solution_dir = solution_dir
-        self._modules = {name: _load(solution_dir, name)
-                         for name in ("activations", "regularization", "minibatch")}
+        self.binding = binding
+        self._modules: dict[str, ModuleType] = {}
+
+    def _function(self, component: str, activation: str = "") -> Callable:
+        module, function = self.binding.function(component, activation)
+        if module not in self._modules:
+            self._modules[module] = _load(self.solution_dir, module)
+        return getattr(self._modules[module], function)
 
     def activation(self, name, z, derivative):
-        module = self._modules["activations"]
-        out = getattr(module, name)(z)
-        return out, (getattr(module, f"{name}_derivative")(z) if derivative else None)
+        bound = self.binding.bound
+        own_out, own_der = PLAYGROUND.activation(name, z, derivative)
+        out = self._function("activation", name)(z) if "activation" in bound else own_out
+        if derivative and "activation_derivative" in bound:
+            return out, self._function("activation_derivative", name)(z)
+        return out, own_der
 
     def regularized_update(self, weights, gradients, learning_rate, rate, kind):
-        update = self._modules["regularization"].regularized_update
+        if "regularized_update" not in self.binding.bound or engine_steps(kind):
+            return PLAYGROUND.regularized_update(weights, gradients, learning_rate, rate, kind)
+        update = self._function("regularized_update")
         return [update(w, g, learning_rate, rate, kind)
                 for w, g in zip(weights, gradients, strict=True)]
 
     def minibatches(self, n_samples, batch_size):
-        return self._modules["minibatch"].minibatches(n_samples, batch_size)
+        if "minibatches" not in self.binding.bound:
+            return PLAYGROUND.minibatches(n_samples, batch_size)
+        return self._function("minibatches")(n_samples, batch_size)
 
 
 def _load(folder: Path, name: str) -> ModuleType:
@@ -82,9 +99,9 @@ def solution_dir(assignment: Assignment) -> Path:
     raise FileNotFoundError(f"no solutions/{assignment.name}/ above {assignment.root}")
 
 
-def _train_config(args: tuple[Path, TrainConfig, Sequence[int]]) -> list[Any]:
-    folder, config, seeds = args
-    return train([(config, s) for s in seeds], components=SolutionComponents(folder))
+def _train_config(args: tuple[Path, Binding, TrainConfig, Sequence[int]]) -> list[Any]:
+    folder, binding, config, seeds = args
+    return train([(config, s) for s in seeds], components=SolutionComponents(folder, binding))
 
 
 def curve_bands(results, every: int) -> dict[str, list[list[float]]]:
@@ -114,10 +131,12 @@ def calibrate(assignment: Assignment, *, seeds: int = 64, epochs: int | None = N
     epochs = int(settings["epochs"] if epochs is None else epochs)
     folder = solution_dir(assignment)
     grid = experiment_grid(settings)
+    binding = experiment_binding(assignment)
     if only is not None:
         grid = [grid[i] for i in only]
     seed_list = list(range(seeds))
-    work = [(folder, dataclasses.replace(e.config, epochs=epochs), seed_list) for e in grid]
+    work = [(folder, binding, dataclasses.replace(e.config, epochs=epochs), seed_list)
+            for e in grid]
     context = multiprocessing.get_context("spawn" if sys.platform == "win32" else "forkserver")
     entries = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:

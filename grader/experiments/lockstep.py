@@ -15,14 +15,12 @@ from typing import Any
 import numpy as np
 
 from grader.playground import calls as student_calls
+from grader.playground.binding import COMPONENTS, Binding
 from grader.playground.components import PLAYGROUND
 from grader.playground.config import TrainConfig
 from grader.playground.engine import ComponentError, RunResult, group_training, stack_order
 from grader.playground.rng import Seed
 from grader.worker.errors import StudentCodeError
-
-# What can be served by the reference instead of the student, to find a culprit.
-COMPONENTS = ("activation", "activation_derivative", "regularized_update", "minibatches")
 
 Calls = list[tuple]  # (module, function, args) for SubmissionProxy.call_many
 Assemble = Callable[[list[Any]], Any]
@@ -35,14 +33,16 @@ def _raise_first(outcomes: Sequence[Any]) -> None:
 
 
 class StudentCalls:
-    """Turns the engine's component calls into calls of the student's functions,
-    except the components named in `reference`, computed by the engine itself."""
+    """Turns the engine's component calls into calls of the student's functions bound
+    to them, except the components named in `reference` and those the binding leaves
+    out, computed by the engine itself."""
 
-    def __init__(self, reference: Collection[str] = ()) -> None:
+    def __init__(self, binding: Binding, reference: Collection[str] = ()) -> None:
         unknown = set(reference) - set(COMPONENTS)
         if unknown:
             raise ValueError(f"unknown components {sorted(unknown)}")
-        self.reference = frozenset(reference)
+        self.binding = binding
+        self.reference = frozenset(reference) | binding.unbound
 
     def translate(self, method: str, args: tuple) -> tuple[Calls, Assemble]:
         """The calls for one component call, and how their outcomes make its answer
@@ -58,8 +58,7 @@ class StudentCalls:
     def _activation(self, name: str, z: np.ndarray, derivative: bool):
         mine = [part for part in ("activation", "activation_derivative")
                 if part not in self.reference and (derivative or part == "activation")]
-        both = student_calls.activation_calls(name, z, True)
-        chosen = [both[part != "activation"] for part in mine]
+        chosen = [student_calls.activation_call(self.binding, part, name, z) for part in mine]
 
         def assemble(outcomes):
             _raise_first(outcomes)
@@ -78,12 +77,13 @@ class StudentCalls:
         if "regularized_update" in self.reference or student_calls.engine_steps(kind):
             result = PLAYGROUND.regularized_update(weights, gradients, learning_rate, rate, kind)
             return [], lambda outcomes: result
-        call = student_calls.update_call(weights, gradients, learning_rate, rate, kind)
+        call = student_calls.update_call(self.binding, weights, gradients, learning_rate, rate,
+                                         kind)
 
         def assemble(outcomes):
             _raise_first(outcomes)
             new = student_calls.float_array(outcomes[0], call[2][0].shape,
-                                            "regularized_update", student_calls.UPDATE_NOTE)
+                                            call[1], student_calls.UPDATE_NOTE)
             return student_calls.layers(new, weights)
 
         return [call], assemble
@@ -93,11 +93,13 @@ class StudentCalls:
             result = PLAYGROUND.minibatches(n_samples, batch_size)
             return [], lambda outcomes: result
 
+        call = student_calls.minibatches_call(self.binding, n_samples, batch_size)
+
         def assemble(outcomes):
             _raise_first(outcomes)
-            return student_calls.batches_list(outcomes[0])
+            return student_calls.batches_list(outcomes[0], call[1])
 
-        return [student_calls.minibatches_call(n_samples, batch_size)], assemble
+        return [call], assemble
 
 
 def stack_runs(groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
@@ -118,10 +120,11 @@ def train_in_lockstep(
     call_many: Callable[[Calls], list[Any]],
     groups: Mapping[Hashable, Sequence[tuple[TrainConfig, Seed]]],
     *,
+    binding: Binding,
     reference: Mapping[Hashable, Collection[str]] | None = None,
     eval_epochs: Collection[int] | None = None,
 ) -> dict[Hashable, list[RunResult] | BaseException]:
-    """Train each key's runs with the student's functions, every key in lockstep;
+    """Train each key's runs with the student's functions (as bound), every key in lockstep;
     reference[key] names components served by the engine's reference for that
     key. Runs of all keys that can share arrays train together. A key whose
     training hit a student error (or a value the engine cannot use) gets that
@@ -133,7 +136,8 @@ def train_in_lockstep(
     members = list(stacks.values())
     served = serve_together(call_many, [
         (group_training([groups[k][p] for k, p in rows], vectorized_rates=False,
-                        speculate=True, eval_epochs=eval_epochs), len(rows), StudentCalls(parts))
+                        speculate=True, eval_epochs=eval_epochs), len(rows),
+         StudentCalls(binding, parts))
         for (parts, _), rows in stacks.items()])
     done: dict[Hashable, list[RunResult | None] | BaseException] = {
         key: [None] * len(runs) for key, runs in groups.items()}

@@ -17,13 +17,13 @@ from grader.experiments.calibrate import curve_bands
 from grader.i18n import GRADER, Joined, joined
 from grader.playground.components import PLAYGROUND, tanh
 from grader.playground.config import TrainConfig
+from grader.playground.datasets import DOMAIN as EXTENT
 from grader.playground.engine import RunResult
 from grader.playground.features import feature_matrix
 from grader.playground.problem import make_problem
 
 CURVE_EVERY = 10
 BOUNDARY_RESOLUTION = 50
-EXTENT = 6.0  # Playground's spiral lives in [-6, 6]^2
 
 
 def _round(x: float | None) -> float | None:

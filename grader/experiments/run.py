@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.experiments.lockstep import COMPONENTS, train_in_lockstep
+from grader.experiments.lockstep import train_in_lockstep
+from grader.playground.binding import COMPONENTS, Binding, BindingError
 from grader.playground.components import PLAYGROUND
 from grader.playground.config import TrainConfig
 from grader.playground.engine import RunResult
@@ -17,14 +18,28 @@ from grader.playground.features import ALL_FEATURES
 from grader.playground.rng import Seed
 
 
-def component_function(component: str, config: TrainConfig) -> str:
+def component_function(binding: Binding, component: str, config: TrainConfig) -> str:
     """The student's function behind a component in this configuration."""
-    return {
-        "activation": f"activations.{config.activation}",
-        "activation_derivative": f"activations.{config.activation}_derivative",
-        "regularized_update": "regularization.regularized_update",
-        "minibatches": "minibatch.minibatches",
-    }[component]
+    return binding.qualname(component, config.activation)
+
+
+def experiment_binding(assignment) -> Binding:
+    """The manifest's [experiments.components], checked against its grid and the
+    functions its submissions declare (a mistake is the course's: AssignmentError)."""
+    from grader.assignment import AssignmentError
+
+    settings = assignment.settings.get("experiments", {})
+    try:
+        binding = Binding.from_table(settings.get("components", {}))
+    except BindingError as error:
+        raise AssignmentError(f"{assignment.root / 'assignment.toml'}: {error}") from None
+    missing = binding.missing_from(assignment.modules, {
+        e.config.activation for e in experiment_grid(settings)})
+    if missing:
+        raise AssignmentError(
+            f"{assignment.root / 'assignment.toml'}: [experiments.components] binds "
+            f"{missing}, which [submission.modules] does not list")
+    return binding
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,7 @@ def experiment_grid(settings: Mapping[str, Any]) -> list[Experiment]:
 
 def train_with_submission(
     call_many, groups: Mapping[Any, Sequence[tuple[TrainConfig, Seed]]], *,
+    binding: Binding,
     reference: Mapping[Any, Sequence[str]] | None = None,
     eval_epochs: Collection[int] | None = None,
 ) -> dict[Any, list[RunResult] | BaseException]:
@@ -65,16 +81,13 @@ def train_with_submission(
     engine's reference instead. A group whose training hit a student error (or
     a result the engine cannot use) gets that error instead of results.
     eval_epochs: the 0-based epochs whose losses are computed (None: all)."""
-    return train_in_lockstep(call_many, groups, reference=reference, eval_epochs=eval_epochs)
+    return train_in_lockstep(call_many, groups, binding=binding, reference=reference,
+                             eval_epochs=eval_epochs)
 
 
-def blame(call_many, runs: Sequence[tuple[TrainConfig, Seed]], matches) -> list[str]:
-    """The student's functions responsible for a failed experiment: those whose
-    replacement by the reference (one at a time) makes `matches(results)` true."""
-    trials = train_with_submission(call_many, {name: runs for name in COMPONENTS},
-                                   reference={name: [name] for name in COMPONENTS})
-    return [component_function(name, runs[0][0]) for name, result in trials.items()
-            if not isinstance(result, BaseException) and matches(result)]
+def suspects(binding: Binding) -> list[str]:
+    """The components that can be to blame, in the engine's order: the bound ones."""
+    return [name for name in COMPONENTS if name in binding.bound]
 
 
 class RoundedDifferently(type(PLAYGROUND)):

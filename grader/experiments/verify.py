@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from grader.experiments.lockstep import Calls, StudentCalls, serve_together, stack_runs
+from grader.playground.binding import Binding
 from grader.playground.config import TrainConfig
 from grader.playground.datasets import NUM_SAMPLES
 from grader.playground.engine import (
@@ -68,15 +69,18 @@ class VerifiedTraining:
     worker) trains its share of the stacks in a thread, a block of epochs at a time,
     while the caller goes on; results() verifies each block as it arrives.
 
-    reference[key] names components (lockstep.COMPONENTS) served by the engine
+    binding: which student functions serve the engine's components (the
+    assignment's); reference[key] names components served by the engine
     itself for that key, in the worker's training and in the verification alike.
     Runs that appear under several keys are trained and verified once. first_block:
     the epochs of each stack's first block, whose results early() gives alone."""
 
     def __init__(self, trainers: Sequence[Any], groups: Mapping[Hashable, Runs], *,
+                 binding: Binding,
                  reference: Mapping[Hashable, Collection[str]] | None = None,
                  eval_epochs: Collection[int] | None = None, first_block: int = 0) -> None:
         self.groups = groups
+        self.binding = binding
         self.eval_epochs = eval_epochs
         self.first_block = first_block
         self._checks: list[StackCheck] | None = None
@@ -158,8 +162,8 @@ class VerifiedTraining:
                 return
             value, lost = None, hung
             if hung is None and (b == 0 or start.get(i) is not None):
-                ask = {**request(self._runs(i), self.stacks[i][0]), "start": start.get(i),
-                       "first_epoch": first_epoch[i], "epochs": epochs}
+                ask = {**request(self._runs(i), self.binding, self.stacks[i][0]),
+                       "start": start.get(i), "first_epoch": first_epoch[i], "epochs": epochs}
                 seconds = trainer.call_timeout + 4 * self._train_cost(i) * epochs / (
                     self._runs(i)[0][0].epochs)
                 value, lost = self._trajectory(trainer, ask, seconds)
@@ -213,7 +217,8 @@ class VerifiedTraining:
 
     def _outcomes(self, submission: Any, upto: int | None) -> dict[Hashable, Outcome]:
         if self._checks is None:
-            self._checks = [StackCheck(submission.call_many, self._runs(i), reference=parts,
+            self._checks = [StackCheck(submission.call_many, self._runs(i), binding=self.binding,
+                                       reference=parts,
                                        eval_epochs=self.eval_epochs)
                             for i, (parts, _) in enumerate(self.stacks)]
             self._sizes = [list(reversed(self.blocks(i))) for i in range(len(self.stacks))]
@@ -263,9 +268,10 @@ def training_seconds(config: TrainConfig, runs: int) -> float:
     return steps * (60 + 0.75 * runs * config.batch_size) * 1e-6
 
 
-def request(runs: Runs, reference: Collection[str] = ()) -> dict:
+def request(runs: Runs, binding: Binding, reference: Collection[str] = ()) -> dict:
     """What the worker is asked to train (server.py's "trajectory" op), all epochs."""
     return {"runs": [[config.to_dict(), seed] for config, seed in runs],
+            "binding": binding.to_table(),
             "reference": sorted(reference), "start": None, "first_epoch": 0,
             "epochs": runs[0][0].epochs}
 
@@ -273,7 +279,8 @@ def request(runs: Runs, reference: Collection[str] = ()) -> dict:
 class StackCheck:
     """The verification of one stack's trajectory, block by block (see module doc)."""
 
-    def __init__(self, call_many: CallMany, runs: Runs, *, reference: Collection[str] = (),
+    def __init__(self, call_many: CallMany, runs: Runs, *, binding: Binding,
+                 reference: Collection[str] = (),
                  eval_epochs: Collection[int] | None = None) -> None:
         self.call_many = call_many
         self.configs = [config for config, _ in runs]
@@ -284,7 +291,7 @@ class StackCheck:
                           else set(eval_epochs) | {self.epochs - 1})
         problems = [make_problem(config, seed) for config, seed in runs]
         self.data = _data(problems)
-        self.translator = StudentCalls(reference)
+        self.translator = StudentCalls(binding, reference)
         n = len(runs)
         self.problems: list[list[tuple[int, BaseException]]] = [[] for _ in range(n)]
         self.curves = np.full((n, self.epochs, 2), np.nan)

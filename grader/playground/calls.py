@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.playground.binding import Binding
 from grader.playground.components import PLAYGROUND
 from grader.playground.config import TrainConfig
 from grader.playground.engine import ComponentError
@@ -25,18 +26,16 @@ from grader.playground.trajectories import trajectory_training
 Call = tuple  # (module, function, args)
 
 
-def activation_calls(name: str, z: np.ndarray, derivative: bool) -> list[Call]:
-    """A layer's calls: the activation, and its derivative when asked."""
-    return [("activations", name, (z,)), ("activations", f"{name}_derivative", (z,))
-            ][:1 + derivative]
+def activation_call(binding: Binding, part: str, name: str, z: np.ndarray) -> Call:
+    """The call of a layer's activation (part "activation") or its derivative."""
+    return (*binding.function(part, name), (z,))
 
 
-def update_call(weights, gradients, learning_rate, rate, kind) -> Call:
+def update_call(binding: Binding, weights, gradients, learning_rate, rate, kind) -> Call:
     """All layers in one call: the rule is elementwise, so one flat array of every
     weight gives the same numbers as a call per layer, for fewer bytes and calls."""
-    return ("regularization", "regularized_update",
-            (_flat(weights), _flat(gradients),
-             float(learning_rate), float(rate), kind))
+    return (*binding.function("regularized_update"),
+            (_flat(weights), _flat(gradients), float(learning_rate), float(rate), kind))
 
 
 def engine_steps(kind: str | None) -> bool:
@@ -51,8 +50,8 @@ def _flat(arrays) -> np.ndarray:
     return arrays[0].ravel() if len(arrays) == 1 else np.concatenate([a.ravel() for a in arrays])
 
 
-def minibatches_call(n_samples: int, batch_size: int) -> Call:
-    return ("minibatch", "minibatches", (n_samples, batch_size))
+def minibatches_call(binding: Binding, n_samples: int, batch_size: int) -> Call:
+    return (*binding.function("minibatches"), (n_samples, batch_size))
 
 
 def layers(flat: np.ndarray, weights) -> list[np.ndarray]:
@@ -78,9 +77,9 @@ def float_array(value: Any, shape: tuple, function: str, note: str = "") -> np.n
 UPDATE_NOTE = " (every weight of the network, as one flat array)"
 
 
-def batches_list(value: Any) -> list:
+def batches_list(value: Any, function: str) -> list:
     if not isinstance(value, list):
-        raise ComponentError(f"minibatches returned a {type(value).__name__}, not a list")
+        raise ComponentError(f"{function} returned a {type(value).__name__}, not a list")
     return value
 
 
@@ -88,10 +87,13 @@ class Failed(Exception):
     """A student's function raised (inside the worker: its rows' trajectories stop)."""
 
 
-def answer_with(call: Callable[[str, str, tuple], Any], reference: Collection[str] = ()):
+def answer_with(call: Callable[[str, str, tuple], Any], binding: Binding,
+                reference: Collection[str] = ()):
     """The engine's answers from a student's functions, `call(module, function, args)`
     (raising Failed), checked as lockstep checks what comes back from the worker;
-    the components named in `reference` (lockstep.COMPONENTS) are the engine's own."""
+    the components named in `reference` (binding.COMPONENTS) and those the binding
+    leaves out are the engine's own."""
+    reference = frozenset(reference) | binding.unbound
 
     def answer(method: str, args: tuple) -> Any:
         if method == "activation":
@@ -103,19 +105,19 @@ def answer_with(call: Callable[[str, str, tuple], Any], reference: Collection[st
             # A copy per call, as across the worker: a function that changes its
             # input in place must not change what the next call gets.
             got = [own if part in reference else
-                   float_array(call(module, function, (z.copy(),)), z.shape, function)
-                   for (module, function, _), part, own in zip(
-                       activation_calls(name, z, derivative),
-                       ("activation", "activation_derivative"), (own_out, own_der), strict=False)]
+                   float_array(call(*binding.function(part, name), (z.copy(),)), z.shape,
+                               binding.function(part, name)[1])
+                   for part, own in zip(("activation", "activation_derivative")[:1 + derivative],
+                                        (own_out, own_der), strict=False)]
             return got[0], got[1] if derivative else None
         if method in reference or (method == "regularized_update" and engine_steps(args[4])):
             return getattr(PLAYGROUND, method)(*args)
         if method == "regularized_update":
-            module, function, call_args = update_call(*args)
+            module, function, call_args = update_call(binding, *args)
             return layers(float_array(call(module, function, call_args), call_args[0].shape,
                                       function, UPDATE_NOTE), args[0])
-        module, function, call_args = minibatches_call(*args)
-        return batches_list(call(module, function, call_args))
+        module, function, call_args = minibatches_call(binding, *args)
+        return batches_list(call(module, function, call_args), function)
 
     return answer
 
@@ -123,7 +125,8 @@ def answer_with(call: Callable[[str, str, tuple], Any], reference: Collection[st
 def record_trajectory(spec: dict, call: Callable[[str, str, tuple], Any],
                       problems: dict | None = None) -> dict:
     """The worker's side of a verified training (grader/experiments/verify.py): train
-    spec's runs, {"runs": [[config dict, seed], ...], "reference": [component, ...],
+    spec's runs, {"runs": [[config dict, seed], ...], "binding": Binding's table,
+    "reference": [component, ...],
     "start": states or None, "first_epoch": e, "epochs": n}, with the student's
     functions, `call`, here, from boundary e for n epochs, and return every boundary's
     state, {"states": (n + 1, runs, size) array, "reached": [k per run]}: run r's
@@ -133,7 +136,7 @@ def record_trajectory(spec: dict, call: Callable[[str, str, tuple], Any],
     problems: a cache of the runs' problems, kept between the blocks of a training."""
     runs = [(TrainConfig.from_dict(config), seed) for config, seed in spec["runs"]]
     reference = frozenset(spec.get("reference", ()))
-    answer = answer_with(call, reference)
+    answer = answer_with(call, Binding.from_table(spec["binding"]), reference)
     epochs_done = [0]
     cache = {} if problems is None else problems
     if len(cache) > 4096:  # a few gradings' worth (about 40 kB each)

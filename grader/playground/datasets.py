@@ -15,6 +15,7 @@ import numpy as np
 from grader.playground.rng import UniformStream
 
 NUM_SAMPLES = 500  # Playground's NUM_SAMPLES_CLASSIFY
+DOMAIN = 6.0  # Playground draws every dataset, and its heat map, in [-6, 6]^2
 
 
 def _uniform(u: np.ndarray | float, a: float, b: float):
