@@ -174,8 +174,8 @@ def main() -> None:
 
 @main.command()
 @click.option("--exercise", type=int, metavar="N",
-              help="Start from exercise N of the assignment's experiments (Day 65: 5-8, "
-                   "the handout's setup and sweep); other options override it.")
+              help="Start from exercise N of the assignment's experiments (its manifest's "
+                   "[experiments.exercise.N]: setup and sweep); other options override it.")
 @click.option("--dataset", type=SweepList(click.Choice(list(DATASETS))),
               help="Dataset(s).  [Playground default: circle]")
 @click.option("--noise", type=SweepList(click.FloatRange(0, 50)),
@@ -219,7 +219,7 @@ def main() -> None:
                    ".png, .svg or .html file (with --use-submission: beside the reference's).")
 @click.option("--use-submission", "submission_path",
               type=click.Path(exists=True, path_type=pathlib.Path),
-              help="Train with your own activations, regularized_update and minibatches "
+              help="Train with your own functions, those the assignment's experiments call "
                    "(a folder, notebook or zip), run safely in the grading worker.")
 @click.option("--assignment", "assignment_name", default="day65", show_default=True,
               help="The assignment whose exercises --exercise names and whose functions "

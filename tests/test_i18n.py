@@ -37,6 +37,7 @@ from grader.worker import errors
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY65 = ROOT / "assignments" / "day65"
+XORLAB = ROOT / "tests" / "course" / "assignments" / "xorlab"  # the second assignment
 
 
 def locale_folders() -> list[Path]:
@@ -220,11 +221,17 @@ def test_the_old_english_tables_come_from_the_catalog():
 # --- check titles ------------------------------------------------------------------------
 
 def _check_modules() -> list[Path]:
-    return sorted([*(DAY65 / "checks").glob("test_*.py"), *(DAY65 / "hidden").glob("test_*.py")])
+    return sorted(path for root in (DAY65, XORLAB) for folder in ("checks", "hidden")
+                  for path in (root / folder).glob("test_*.py"))
 
 
-def _import(path: Path):
-    name = f"_i18n_titles_{path.parent.name}_{path.stem}"
+def _import(path: Path, monkeypatch):
+    """The module as the grading run imports it: its assignment's helpers module
+    (<name>_helpers.py at the assignment's root) importable."""
+    root = path.parents[1]
+    helpers = f"{root.name}_helpers"
+    monkeypatch.syspath_prepend(str(root))
+    name = f"_i18n_titles_{root.name}_{path.parent.name}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -232,6 +239,7 @@ def _import(path: Path):
         spec.loader.exec_module(module)
     finally:
         del sys.modules[name]
+        sys.modules.pop(helpers, None)
     return module
 
 
@@ -240,14 +248,15 @@ def _checks(path: Path, monkeypatch):
     # The checks' markers are the grading plugin's, unknown to this test run's
     # --strict-markers: let the module's decorators make them anyway.
     monkeypatch.setattr(pytest.mark, "_config", None)
-    module = _import(path)
+    module = _import(path, monkeypatch)
     for attr, function in vars(module).items():
         if attr.startswith("test_") and callable(function):
             marks = [m for m in getattr(function, "pytestmark", []) if m.name == "title"]
             yield attr.removeprefix("test_"), (marks[0].args[0] if marks else None), function
 
 
-@pytest.mark.parametrize("path", _check_modules(), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", _check_modules(),
+                         ids=lambda p: f"{p.parents[1].name}/{p.parent.name}/{p.name}")
 def test_every_check_has_a_title_in_both_languages_equal_to_its_docstring(path, monkeypatch):
     problems = []
     for name, marked, function in _checks(path, monkeypatch):

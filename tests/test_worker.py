@@ -92,6 +92,9 @@ def exit_call():
 def interrupt():
     raise KeyboardInterrupt
 
+def unwritten():
+    raise NotImplementedError
+
 not_callable = 3
 """
 
@@ -197,6 +200,13 @@ def test_exception_names_the_student_file_and_line(shared):
     assert err.exc_type == "ValueError" and err.exc_message == "bad value 2"
     assert err.location == ("mod.py", 12)
     assert err.message == "boom raised ValueError: bad value 2 (mod.py, line 12)"
+
+
+def test_an_exception_without_a_message_is_named_without_an_empty_colon(shared):
+    """A starter's bare `raise NotImplementedError`."""
+    with pytest.raises(StudentException) as info:
+        shared.call("mod", "unwritten")
+    assert info.value.message == "unwritten raised NotImplementedError (mod.py, line 58)"
 
 
 def test_missing_function_and_non_callable(shared):

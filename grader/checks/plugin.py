@@ -425,6 +425,7 @@ def run_checks(paths: list[Path], plugin: GradingPlugin, *, ini_file: Path,
     import contextlib
     import io
     import os
+    import sys
 
     from hypothesis import HealthCheck, Phase, settings
 
@@ -447,17 +448,22 @@ def run_checks(paths: list[Path], plugin: GradingPlugin, *, ini_file: Path,
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no third-party plugins in grading
     settings.load_profile("hwgrade")
     start = time.perf_counter()
+    # The assignment's own modules (its helpers, e.g. day65_helpers.py) import as top-level
+    # modules while its checks run, and are forgotten after, like the checks.
+    sys.path.insert(0, str(rootdir))
     try:
-        _forget_modules_under(paths)
+        _forget_modules_under([*paths, rootdir])
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             code = pytest.main(args, plugins=[plugin, plugin.fixtures()])
     finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(rootdir))
         settings.load_profile("hwgrade-caller")
         if old_autoload is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old_autoload
-        _forget_modules_under(paths)
+        _forget_modules_under([*paths, rootdir])
     output.write(f"\n[pytest took {time.perf_counter() - start:.2f} s]\n")
     return int(code), output.getvalue()
 

@@ -170,11 +170,13 @@ def for_report(report: dict, call: Call, limits: WorkerLimits,
             return error(BadReturn, "bad_return", call, flight, type_name=report["detail"])
         return error(BadReturn, "bad_return_limit", call, flight, reason=report["message"])
     params: dict[str, object] = {"exc_type": report["type"], "exc_message": report["message"]}
+    # A bare `raise NotImplementedError` (every starter's body) has no message to quote.
+    bare = "" if report["message"] else "_bare"
     if report["frames"]:
         file, line, _ = report["frames"][-1]
-        return error(StudentException, "exception_at", call, flight, file=file, line=line,
-                     **params)
-    return error(StudentException, "exception", call, flight, **params)
+        return error(StudentException, f"exception_at{bare}", call, flight, file=file,
+                     line=line, **params)
+    return error(StudentException, f"exception{bare}", call, flight, **params)
 
 
 def import_reason_for_loss(lost: Lost, limits: WorkerLimits) -> dict[str, object]:

@@ -7,6 +7,7 @@ taken at the pre-activation input z, as in TensorFlow Playground.
 
 import numpy as np
 import pytest
+from day65_helpers import SHAPES, ref_sigmoid, ref_sigmoid_derivative
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -16,7 +17,6 @@ from grader.i18n import messages_near
 
 msg = messages_near(__file__)  # assignments/day65/locale: titles, messages and hints
 
-SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
 
 
 def z_arrays(bound, *, nonzero=False):
@@ -29,17 +29,6 @@ def z_arrays(bound, *, nonzero=False):
 
 # A fixed input every property check also tries: it catches the usual slips at once.
 SAMPLE = np.array([-3.0, -1.0, -0.25, 0.5, 1.0, 3.0])
-
-
-# -- the formulas, computed here in float64 -------------------------------------------
-def ref_sigmoid(z):
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def ref_sigmoid_derivative(z):
-    s = ref_sigmoid(z)
-    return s * (1 - s)
 
 
 REFERENCE = {

@@ -12,6 +12,7 @@ numpy.random.default_rng(s) in its place.
 
 import numpy as np
 import pytest
+from day65_helpers import check_partition, expect_batches
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -20,62 +21,6 @@ from grader.i18n import joined, messages_near
 from grader.worker.errors import StudentException
 
 msg = messages_near(__file__)  # assignments/day65/locale: titles, messages and hints
-SLICE_HINT = msg("minibatch.slice_hint")
-
-
-def expect_batches(value, call):
-    """value as a list of 1-d integer arrays, or a failure saying what it is instead."""
-    if not isinstance(value, list):
-        fail(msg("minibatch.not_a_list", call=call, type=type(value).__name__),
-             expected=msg("minibatch.list_of_arrays"), actual=value,
-             hint=msg("minibatch.return_a_list_hint"))
-    for i, batch in enumerate(value):
-        if not isinstance(batch, np.ndarray):
-            fail(msg("minibatch.batch_not_array", call=call, i=i, type=type(batch).__name__),
-                 expected=msg("minibatch.one_array"), actual=batch,
-                 hint=msg("minibatch.batch_not_array_hint"))
-        if batch.ndim != 1:
-            fail(msg("minibatch.batch_not_1d", call=call, i=i, shape=batch.shape),
-                 expected=msg("minibatch.one_array"), actual=batch, hint=SLICE_HINT)
-        if batch.dtype.kind not in "iu":
-            fail(msg("minibatch.batch_not_integers", call=call, i=i, dtype=str(batch.dtype)),
-                 expected=msg("minibatch.integer_array"), actual=batch,
-                 hint=msg("minibatch.integers_hint"))
-    return value
-
-
-def expected_sizes(n, size):
-    return [size] * (n // size) + ([n % size] if n % size else [])
-
-
-def size_hint(got, want, n, size):
-    if n and not got and want:
-        return msg("minibatch.one_batch_hint")
-    if got and got[-1] == 0:
-        return msg("minibatch.empty_batch_hint")
-    if len(got) == len(want) - 1 and got == want[:-1]:
-        return msg("minibatch.remainder_missing_hint")
-    if len(got) == len(want) - 1 and got[:-1] == want[:-2] and got[-1] == want[-2] + want[-1]:
-        return msg("minibatch.remainder_merged_hint")
-    return msg("minibatch.sizes_hint", n=n, size=size, remainder=n % size)
-
-
-def check_partition(batches, n, size, call):
-    """The batch sizes, then: every index of range(n) exactly once."""
-    got = [len(b) for b in batches]
-    want = expected_sizes(n, size)
-    if got != want:
-        fail(msg("minibatch.wrong_sizes", call=call, count=len(got), sizes=got),
-             expected=msg("minibatch.sizes", sizes=want), actual=msg("minibatch.sizes", sizes=got),
-             hint=size_hint(got, want, n, size))
-    flat = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
-    if not np.array_equal(np.sort(flat), np.arange(n)):
-        missing = sorted(set(range(n)) - set(flat.tolist()))[:5]
-        fail(msg("minibatch.not_a_partition", call=call, last=n - 1),
-             expected=msg("minibatch.each_once", last=n - 1), actual=np.sort(flat),
-             hint=msg("minibatch.index_missing_hint", index=missing[0]) if missing
-             else msg("minibatch.index_repeats_hint"))
-    return flat
 
 
 def check_in_order(submission, n, size):

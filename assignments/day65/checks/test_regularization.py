@@ -8,6 +8,7 @@ the regularization step moves across zero (w * w_new < 0) becomes exactly 0.
 
 import numpy as np
 import pytest
+from day65_helpers import SHAPES, playground_steps
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -17,7 +18,6 @@ from grader.i18n import messages_near
 
 msg = messages_near(__file__)  # assignments/day65/locale: titles, messages and hints
 
-SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
 
 
 def weight_arrays(*, nonzero=False):
@@ -160,16 +160,6 @@ def test_regularized_update_plain_step(submission):
                      hint=msg("regularization.plain_step_hint"))
 
 
-def playground_rule(w, g, lr, rate, kind):
-    """The expected result, step by step as in Playground."""
-    d = {"L1": np.sign(w), "L2": w, None: np.zeros_like(w)}[kind]
-    stepped = w - lr * g
-    new = stepped - lr * rate * d
-    if kind == "L1":
-        new = np.where(stepped * new < 0, 0.0, new)
-    return new
-
-
 @pytest.mark.points(1)
 @pytest.mark.function("regularization.regularized_update")
 def test_regularized_update_l2(submission):
@@ -177,7 +167,7 @@ def test_regularized_update_l2(submission):
     hint = msg("regularization.l2_update_hint")
     for w, g, lr, rate in ((W, G, 0.1, 0.03), (W, G, 0.3, 0.001), (W, np.zeros(4), 1.0, 0.1)):
         got = update(submission, w, g, lr, rate, "L2")
-        assert_close(got, playground_rule(w, g, lr, rate, "L2"), inputs=w, hint=hint,
+        assert_close(got, playground_steps(w, g, lr, rate, "L2")[1], inputs=w, hint=hint,
                      what=weights_after(w, g, lr, rate, "L2"))
     # A big L2 step may flip a weight's sign: only L1 sets weights to 0.
     w, g = np.array([0.5, -0.25]), np.zeros(2)
@@ -194,7 +184,7 @@ def test_regularized_update_l1(submission):
     for w, g, lr, rate in ((W, G, 0.1, 0.03), (W, G, 0.3, 0.001),
                            (np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0]), 0.1, 0.3)):
         got = update(submission, w, g, lr, rate, "L1")
-        assert_close(got, playground_rule(w, g, lr, rate, "L1"), inputs=w, hint=hint,
+        assert_close(got, playground_steps(w, g, lr, rate, "L1")[1], inputs=w, hint=hint,
                      what=weights_after(w, g, lr, rate, "L1"))
 
 
@@ -208,7 +198,7 @@ def test_regularized_update_derivative_before_step(submission):
     ]
     for w, g, lr, rate, kind in cases:
         got = update(submission, w, g, lr, rate, kind)
-        expected = playground_rule(w, g, lr, rate, kind)
+        expected = playground_steps(w, g, lr, rate, kind)[1]
         stepped = w - lr * g
         after = {"L1": np.sign(stepped), "L2": stepped}[kind]
         late = stepped - lr * rate * after
@@ -228,7 +218,7 @@ def test_regularized_update_l1_zero_crossing(submission):
     """with L1, a weight the regularization step moves across 0 becomes exactly 0"""
     w, g = np.array([0.001, -0.001, 0.01, 0.3]), np.array([0.0, 0.0, 0.05, 0.0])
     got = update(submission, w, g, 0.1, 1.0, "L1")
-    expected = playground_rule(w, g, 0.1, 1.0, "L1")  # [0, 0, 0, 0.2]
+    expected = playground_steps(w, g, 0.1, 1.0, "L1")[1]  # [0, 0, 0, 0.2]
     wrong = (got != 0) & (expected == 0)
     if wrong.any():
         i = int(np.argmax(wrong))
@@ -239,7 +229,7 @@ def test_regularized_update_l1_zero_crossing(submission):
     # Only the regularization step's crossing counts, not the gradient step's.
     w, g = np.array([0.05, -0.05]), np.array([1.0, -1.0])
     got = update(submission, w, g, 0.1, 0.01, "L1")
-    expected = playground_rule(w, g, 0.1, 0.01, "L1")  # [-0.051, 0.051]
+    expected = playground_steps(w, g, 0.1, 0.01, "L1")[1]  # [-0.051, 0.051]
     if np.any((got == 0) & (expected != 0)):
         fail(msg("regularization.gradient_crossing_zeroed", call=call_text(w, g, 0.1, 0.01, "L1")),
              expected=expected, actual=got, hint=msg("regularization.gradient_crossing_hint"))

@@ -3,6 +3,7 @@ rng and a remainder, real shuffling across batches, and non-integer arguments.""
 
 import numpy as np
 import pytest
+from day65_helpers import check_partition, expect_batches
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,29 +12,6 @@ from grader.i18n import messages_near
 from grader.worker.errors import StudentException
 
 msg = messages_near(__file__)  # hidden/locale: never shipped, like these checks
-
-
-def expect_batches(value, call):
-    if not isinstance(value, list) or not all(
-            isinstance(b, np.ndarray) and b.ndim == 1 and b.dtype.kind in "iu" for b in value):
-        fail(msg("minibatch.not_a_list", call=call), expected=msg("minibatch.list_of_arrays"),
-             actual=value, hint=msg("minibatch.slice_hint"))
-    return value
-
-
-def check_partition(batches, n, size, call):
-    got = [len(b) for b in batches]
-    want = [size] * (n // size) + ([n % size] if n % size else [])
-    if got != want:
-        fail(msg("minibatch.wrong_sizes", call=call, sizes=got),
-             expected=msg("minibatch.sizes", sizes=want), actual=msg("minibatch.sizes", sizes=got),
-             hint=msg("minibatch.sizes_hint"))
-    flat = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
-    if not np.array_equal(np.sort(flat), np.arange(n)):
-        fail(msg("minibatch.not_a_partition", call=call, last=n - 1),
-             expected=msg("minibatch.each_once", last=n - 1), actual=np.sort(flat),
-             hint=msg("minibatch.one_permutation_hint"))
-    return flat
 
 
 @pytest.mark.points(2)

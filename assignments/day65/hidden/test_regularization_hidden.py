@@ -3,6 +3,7 @@ the update rule on many generated cases."""
 
 import numpy as np
 import pytest
+from day65_helpers import SHAPES, playground_steps
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -81,15 +82,6 @@ def test_l2_derivative_edge_inputs(submission):
     check_derivative_edge_inputs(submission, "l2_derivative")
 
 
-def playground_rule(w, g, lr, rate, kind):
-    d = {"L1": np.sign(w), "L2": w, None: np.zeros_like(w)}[kind]
-    stepped = w - lr * g
-    new = stepped - lr * rate * d
-    if kind == "L1":
-        new = np.where(stepped * new < 0, 0.0, new)
-    return stepped, new
-
-
 @pytest.mark.points(1)
 @pytest.mark.function("regularization.regularized_update")
 def test_regularized_update_any_shape(submission):
@@ -103,14 +95,13 @@ def test_regularized_update_any_shape(submission):
         for kind in ("L1", "L2", None):
             got = submission.regularization.regularized_update(w, g, lr, rate, kind)
             got = expect_array(got, shape=w.shape, hint=msg("regularization.any_shape_hint"))
-            assert_close(got, playground_rule(w, g, lr, rate, kind)[1], inputs=w,
+            assert_close(got, playground_steps(w, g, lr, rate, kind)[1], inputs=w,
                          what=msg("regularization.weights_after_update", kind=repr(kind),
                                   lr=repr(lr), rate=repr(rate)))
 
 
 RATES = st.sampled_from([0.00001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10])
 REG_RATES = st.sampled_from([0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10])
-SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
 
 
 @st.composite
@@ -130,7 +121,7 @@ def test_regularized_update_random_cases(submission, case):
     w, g, lr, rate, kind = case
     got = expect_array(submission.regularization.regularized_update(w, g, lr, rate, kind),
                        shape=w.shape)
-    stepped, expected = playground_rule(w, g, lr, rate, kind)
+    stepped, expected = playground_steps(w, g, lr, rate, kind)
     # A weight that the gradient step brings to (about) 0 has no sign to flip: implementations
     # that differ only in rounding may then keep w_new or set 0; both are right.
     unclear = np.abs(stepped) <= 1e-9 * (np.abs(w) + np.abs(lr * g) + 1e-300)
