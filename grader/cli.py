@@ -199,7 +199,8 @@ def main() -> None:
 @click.option("--train-ratio", type=SweepList(click.IntRange(10, 90)),
               help="Percent of the points used for training.  [default: 50]")
 @click.option("--epochs", type=SweepList(click.IntRange(min=0, max=100_000)),
-              help="Epochs (Playground's iterations) per run.  [default: 500]")
+              help="Epochs (Playground's iterations) per run.  [default: the exercise's, "
+                   "else 500]")
 @click.option("--seeds", type=click.IntRange(1, 10_000), default=None,
               help="Seeded runs per config (NumPy seeds FIRST-SEED...).  [default: 8]")
 @click.option("--first-seed", type=click.IntRange(min=0), default=0, show_default=True,

@@ -168,7 +168,7 @@ def write_reference(data: dict[str, Any], path: Path) -> None:
 
 
 def describe_judging(data: dict[str, Any], settings: dict[str, Any]) -> str:
-    """What grading with this data implies: the false-fail bound of the 500-epoch
+    """What grading with this data implies: the false-fail bound of the full-training
     check, and whether the reference's own runs of the graded seeds pass it."""
     from grader.experiments import distribution
 
@@ -183,7 +183,7 @@ def describe_judging(data: dict[str, Any], settings: dict[str, Any]) -> str:
     per_config = distribution.false_fail_rate(len(graded), len(seeds))
     per_submission = 1 - (1 - per_config) ** len(data["experiments"])
     allowed = distribution.max_outside(len(graded))
-    lines = [f"500-epoch check: {len(graded)} runs per configuration, at most "
+    lines = [f"{data['epochs']}-epoch check: {len(graded)} runs per configuration, at most "
              f"{allowed} outside the range of {len(seeds)} reference runs "
              f"(widened by {distribution.MARGIN:.0%}): a correct submission fails a "
              f"configuration with probability <= {per_config:.1e}, any of the "

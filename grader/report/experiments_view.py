@@ -88,6 +88,7 @@ class ExerciseView:
     passed: bool | None
     configs: list[ConfigView]
     boundary: Boundary | None
+    epochs: int | None = None  # every configuration's epochs, when they agree
 
 
 def number(value: Any) -> float | None:
@@ -212,13 +213,16 @@ def exercise_view(data: Any) -> ExerciseView | None:
         return None
     observation = _dict(data.get("observation"))
     exercise = count(data.get("exercise"))
+    epochs = {count(_dict(_dict(c).get("config")).get("epochs"))
+              for c in _list(data.get("configs"))}
     return ExerciseView(
         number=exercise, title=text(data.get("title")), varied=text(data.get("varied")),
         observation=text(observation.get("text")), reproduced=flag(observation.get("reproduced")),
         reproduced_by_reference=flag(observation.get("reproduced_by_reference")),
         passed=flag(data.get("passed")),
         configs=[c for c in map(_config, _list(data.get("configs"))) if c is not None],
-        boundary=_boundary(data.get("boundary")))
+        boundary=_boundary(data.get("boundary")),
+        epochs=next(iter(epochs)) if len(epochs) == 1 else None)
 
 
 def exercise_views(experiments: Any) -> list[ExerciseView]:

@@ -222,7 +222,7 @@ _COMPARED = {True: ("yes", "passed"), False: ("no", "failed"), None: ("unknown",
 
 
 def _verdicts(view: ev.ExerciseView, t: dict[str, str]) -> list[str]:
-    """The observation (reproduced or not) and the 500-epoch comparison's outcome."""
+    """The observation (reproduced or not) and the full training's comparison's outcome."""
     lines = []
     if view.observation:
         css, key = _REPRODUCED[view.reproduced]
@@ -230,7 +230,9 @@ def _verdicts(view: ev.ExerciseView, t: dict[str, str]) -> list[str]:
                      f' — <span class="badge {css}">{esc(t[key])}</span></p>')
     css, key = _COMPARED[view.passed]
     varied = t["varied"].format(setting=view.varied.replace("_", " ")) if view.varied else ""
-    lines.append(f'<p>{esc(t["comparison"])} <span class="badge {css}">{esc(t[key])}</span>'
+    comparison = (t["comparison_epochs"].format(epochs=view.epochs) if view.epochs
+                  else t["comparison"])
+    lines.append(f'<p>{esc(comparison)} <span class="badge {css}">{esc(t[key])}</span>'
                  + (f' <span class="muted">· {esc(varied)}</span>' if varied else "") + '</p>')
     return lines
 
